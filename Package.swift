@@ -1,0 +1,76 @@
+// swift-tools-version:6.1
+import PackageDescription
+import Foundation
+
+// The module map is in docs/architecture.md. Only the C-shim targets (CCurl, COpenSSL,
+// CYAML) and the thin wrappers directly above them (YAML, HTTPTransport, TLS) import C;
+// everything else sees Swift types.
+
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
+
+var targets: [Target] = [
+    // C libraries from Debian's -dev packages, found through pkg-config.
+    .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+    .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+    .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+
+    .target(name: "JSON"),
+    .target(name: "YAML", dependencies: ["CYAML", "JSON"]),
+    .target(name: "HTTPTransport", dependencies: ["CCurl", logging]),
+    .target(name: "TLS", dependencies: ["COpenSSL", nioCore]),
+    .target(name: "KubeConfig", dependencies: ["JSON", "YAML", logging]),
+    .target(name: "KubeAPI", dependencies: ["JSON", "YAML", "KubeConfig", "HTTPTransport", logging]),
+    .target(name: "APIMachinery", dependencies: ["JSON"]),
+    .target(name: "DevAPIServer", dependencies: ["JSON", "YAML", "APIMachinery", "TLS", logging, nioCore, nioPosix, nioHTTP1]),
+    .executableTarget(
+        name: "medsearch-operator",
+        dependencies: ["JSON", "YAML", "KubeConfig", "KubeAPI", "DevAPIServer", argumentParser, logging]
+    ),
+
+    .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+    .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
+    .testTarget(name: "KubeConfigTests", dependencies: ["KubeConfig"]),
+    .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "TLS", nioCore, nioPosix, nioHTTP1]),
+    .testTarget(name: "TLSTests", dependencies: ["TLS", "HTTPTransport", nioCore, nioPosix, nioHTTP1]),
+    .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI", "DevAPIServer", "TLS"]),
+    .testTarget(name: "APIMachineryTests", dependencies: ["APIMachinery"]),
+    .testTarget(name: "DevAPIServerTests", dependencies: ["DevAPIServer", "KubeAPI", "TLS"]),
+]
+
+// Development convenience: MEDSEARCH_ONLY=YAMLTests,KubeConfigTests builds just those
+// targets and what they depend on, so one module's work in progress cannot block another's
+// test runs. Unset (as in CI), every target is built.
+if let only = ProcessInfo.processInfo.environment["MEDSEARCH_ONLY"], !only.isEmpty {
+    var wanted = Set(only.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
+    var changed = true
+    while changed {
+        changed = false
+        for target in targets where wanted.contains(target.name) {
+            for dependency in target.dependencies {
+                if case .byNameItem(let name, _) = dependency, !wanted.contains(name) {
+                    wanted.insert(name)
+                    changed = true
+                }
+            }
+        }
+    }
+    targets = targets.filter { wanted.contains($0.name) }
+}
+
+let package = Package(
+    name: "medsearch-operator",
+    platforms: [.macOS(.v15)],
+    products: targets.contains(where: { $0.name == "medsearch-operator" })
+        ? [.executable(name: "medsearch-operator", targets: ["medsearch-operator"])] : [],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    ],
+    targets: targets,
+    swiftLanguageModes: [.v6]
+)
