@@ -11,6 +11,9 @@ let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
 let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
 let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
+let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
 
 var targets: [Target] = [
     // C libraries from Debian's -dev packages, found through pkg-config.
@@ -26,9 +29,12 @@ var targets: [Target] = [
     .target(name: "KubeAPI", dependencies: ["JSON", "YAML", "KubeConfig", "HTTPTransport", logging]),
     .target(name: "APIMachinery", dependencies: ["JSON"]),
     .target(name: "DevAPIServer", dependencies: ["JSON", "YAML", "APIMachinery", "TLS", logging, nioCore, nioPosix, nioHTTP1]),
+    .target(name: "ControllerRuntime", dependencies: ["JSON", "KubeAPI", "APIMachinery", logging, metrics, prometheus, serviceLifecycle, nioCore, nioPosix, nioHTTP1]),
+    .target(name: "PlatformAPI", dependencies: ["JSON", "YAML"]),
+    .target(name: "PlatformSpecs", dependencies: ["JSON", "PlatformAPI"]),
     .executableTarget(
         name: "medsearch-operator",
-        dependencies: ["JSON", "YAML", "KubeConfig", "KubeAPI", "DevAPIServer", argumentParser, logging]
+        dependencies: ["JSON", "YAML", "KubeConfig", "KubeAPI", "DevAPIServer", "ControllerRuntime", "PlatformAPI", "PlatformSpecs", argumentParser, logging]
     ),
 
     .testTarget(name: "JSONTests", dependencies: ["JSON"]),
@@ -39,6 +45,9 @@ var targets: [Target] = [
     .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI", "DevAPIServer", "TLS"]),
     .testTarget(name: "APIMachineryTests", dependencies: ["APIMachinery"]),
     .testTarget(name: "DevAPIServerTests", dependencies: ["DevAPIServer", "KubeAPI", "TLS"]),
+    .testTarget(name: "ControllerRuntimeTests", dependencies: ["ControllerRuntime", "KubeAPI", "DevAPIServer"]),
+    .testTarget(name: "PlatformAPITests", dependencies: ["PlatformAPI", "APIMachinery", "YAML"]),
+    .testTarget(name: "PlatformSpecsTests", dependencies: ["PlatformSpecs", "PlatformAPI", "YAML"]),
 ]
 
 // Development convenience: MEDSEARCH_ONLY=YAMLTests,KubeConfigTests builds just those
@@ -70,6 +79,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: targets,
     swiftLanguageModes: [.v6]
