@@ -1,0 +1,259 @@
+import Foundation
+import HTTPTransport
+import NIOCore
+import NIOPosix
+import Synchronization
+import Testing
+
+/// Answers by echoing the method, path, body and a chosen header back as headers/body.
+@Sendable func echo(_ request: ReceivedRequest) -> ScriptedResponse {
+    .full(
+        status: 200,
+        headers: [("X-Method", request.method), ("X-URI", request.uri), ("X-Probe", request.header("X-Probe") ?? "-")],
+        body: request.body)
+}
+
+@Suite(.timeLimit(.minutes(2)))
+struct HTTPTransportTests {
+    @Test(arguments: ["GET", "POST", "PUT", "PATCH", "DELETE"])
+    func send_forEachMethod_deliversMethodHeadersAndBody(method: String) async throws {
+        let server = try await LoopbackHTTPServer(respond: echo)
+        let transport = HTTPTransport()
+        let body: [UInt8]? = method == "GET" ? nil : Array("payload for \(method)".utf8)
+        let response = try await transport.send(
+            HTTPRequest(
+                method: method, url: server.baseURL + "/things/a%20b?x=1",
+                headers: ["X-Probe": "probe-value", "Content-Type": "text/plain"], body: body))
+        #expect(response.status == 200)
+        #expect(response.headers["x-method"] == method)
+        #expect(response.headers["X-URI"] == "/things/a%20b?x=1")
+        #expect(response.headers["x-probe"] == "probe-value")
+        #expect(response.body == (body ?? []))
+        let received = try #require(server.snapshot.requests.first)
+        #expect(received.header("Content-Type") == "text/plain")
+        #expect(received.header("Expect") == nil)
+        try await server.stop()
+    }
+
+    @Test func send_whenBodyIsLarge_sendsItWhole() async throws {
+        let server = try await LoopbackHTTPServer(respond: echo)
+        let transport = HTTPTransport()
+        let body = (0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let response = try await transport.send(HTTPRequest(method: "PUT", url: server.baseURL + "/big", body: body))
+        #expect(response.body == body)
+        try await server.stop()
+    }
+
+    @Test func send_whenServerAnswersWithErrorStatus_returnsItAsResponse() async throws {
+        let server = try await LoopbackHTTPServer { _ in .full(status: 404, headers: [("Content-Type", "application/json")], body: Array("{}".utf8)) }
+        let transport = HTTPTransport()
+        let response = try await transport.send(HTTPRequest(url: server.baseURL + "/missing"))
+        #expect(response.status == 404)
+        #expect(response.headers["content-type"] == "application/json")
+        #expect(response.body == Array("{}".utf8))
+        try await server.stop()
+    }
+
+    @Test func send_manySequentialRequests_reuseOneConnection() async throws {
+        let server = try await LoopbackHTTPServer(respond: echo)
+        let transport = HTTPTransport()
+        for index in 0..<10 {
+            let response = try await transport.send(HTTPRequest(url: server.baseURL + "/n/\(index)"))
+            #expect(response.headers["X-URI"] == "/n/\(index)")
+        }
+        #expect(server.snapshot.accepted == 1)
+        #expect(server.snapshot.requests.count == 10)
+        try await server.stop()
+    }
+
+    @Test func send_manyConcurrentRequests_allCompleteOnOneTransport() async throws {
+        let server = try await LoopbackHTTPServer(respond: echo)
+        let transport = HTTPTransport()
+        let uris = try await withThrowingTaskGroup(of: String?.self) { group in
+            for index in 0..<40 {
+                group.addTask {
+                    try await transport.send(HTTPRequest(url: server.baseURL + "/c/\(index)")).headers["X-URI"]
+                }
+            }
+            var uris: Set<String> = []
+            for try await uri in group { uris.insert(uri ?? "") }
+            return uris
+        }
+        #expect(uris == Set((0..<40).map { "/c/\($0)" }))
+        try await server.stop()
+    }
+
+    @Test func send_whenServerNeverAnswers_failsWithTimedOut() async throws {
+        let server = try await LoopbackHTTPServer { _ in .hang }
+        let transport = HTTPTransport()
+        let error = await #expect(throws: HTTPTransportError.self) {
+            _ = try await transport.send(HTTPRequest(url: server.baseURL + "/slow", timeout: .milliseconds(200)))
+        }
+        #expect(error?.kind == .timedOut)
+        #expect(error?.method == "GET")
+        try await server.stop()
+    }
+
+    @Test func send_whenTaskIsCancelled_abortsTransferAndClosesConnection() async throws {
+        let server = try await LoopbackHTTPServer { _ in .hang }
+        let transport = HTTPTransport()
+        let task = Task { try await transport.send(HTTPRequest(url: server.baseURL + "/hang")) }
+        await server.waitUntil { $0.requests.count == 1 }
+        task.cancel()
+        let result = await task.result
+        #expect(throws: CancellationError.self) { try result.get() }
+        await server.waitUntil { $0.closed == 1 }
+        #expect(server.snapshot.closed == 1)
+        try await server.stop()
+    }
+
+    @Test func send_toClosedPort_failsWithConnectionRefused() async throws {
+        let server = try await LoopbackHTTPServer(respond: echo)
+        let url = server.baseURL + "/x?token=secret-in-query"
+        try await server.stop()
+        let transport = HTTPTransport()
+        let error = await #expect(throws: HTTPTransportError.self) {
+            _ = try await transport.send(HTTPRequest(url: url, headers: ["Authorization": "Bearer sekrit"]))
+        }
+        #expect(error?.kind == .connectionRefused)
+        #expect(error?.message.isEmpty == false)
+        #expect(error.map { "\($0)" }?.contains("sekrit") == false)
+        #expect(error.map { "\($0)" }?.contains("secret-in-query") == false)
+    }
+
+    @Test func send_httpsToPlainServer_failsWithTLSFailure() async throws {
+        let server = try await LoopbackHTTPServer(respond: echo)
+        let transport = HTTPTransport()
+        let error = await #expect(throws: HTTPTransportError.self) {
+            _ = try await transport.send(HTTPRequest(url: "https://127.0.0.1:\(server.port)/", timeout: .seconds(20)))
+        }
+        #expect(error?.kind == .tlsFailure)
+        try await server.stop()
+    }
+
+    @Test func send_withHeaderValueContainingNewline_isRejectedBeforeSending() async throws {
+        let server = try await LoopbackHTTPServer(respond: echo)
+        let transport = HTTPTransport()
+        let error = await #expect(throws: HTTPTransportError.self) {
+            _ = try await transport.send(HTTPRequest(url: server.baseURL, headers: ["X-Bad": "a\r\nInjected: yes"]))
+        }
+        #expect(error?.kind == .invalidRequest)
+        #expect(server.snapshot.requests.isEmpty)
+        try await server.stop()
+    }
+
+    @Test func stream_chunkedBody_arrivesInOrderAfterTheHead() async throws {
+        let pieces = (0..<20).map { Array("piece-\($0);".utf8) }
+        let server = try await LoopbackHTTPServer { _ in .chunks(status: 201, headers: [("X-Kind", "chunks")], pieces) }
+        let transport = HTTPTransport()
+        let response = try await transport.stream(HTTPRequest(url: server.baseURL + "/watch"))
+        #expect(response.status == 201)
+        #expect(response.headers["x-kind"] == "chunks")
+        var received: [UInt8] = []
+        for try await chunk in response.body { received += chunk }
+        #expect(received == pieces.flatMap { $0 })
+        try await server.stop()
+    }
+
+    @Test func stream_headArrivesBeforeAnyBodyIsSent() async throws {
+        // The head alone must be enough for stream() to return (a quiet watch sends nothing).
+        let server = try await LoopbackHTTPServer { _ in .chunks(status: 200, []) }
+        let transport = HTTPTransport()
+        let response = try await transport.stream(HTTPRequest(url: server.baseURL + "/quiet"))
+        #expect(response.status == 200)
+        var count = 0
+        for try await _ in response.body { count += 1 }
+        #expect(count == 0)
+        try await server.stop()
+    }
+
+    @Test func stream_slowConsumerOfFiftyMegabytes_keepsBufferBoundedByPausing() async throws {
+        let total = 50 * 1024 * 1024
+        let server = try await LoopbackHTTPServer { _ in .streamed(total: total, chunkSize: 64 * 1024) }
+        let limit = 256 * 1024
+        let transport = HTTPTransport(configuration: .init(streamBufferLimit: limit))
+        let response = try await transport.stream(HTTPRequest(url: server.baseURL + "/firehose"))
+        var received = 0
+        var chunks = 0
+        var largestSeen = 0
+        for try await chunk in response.body {
+            received += chunk.count
+            chunks += 1
+            largestSeen = max(largestSeen, transport.bufferedBodyBytes)
+            if chunks % 64 == 0 { try await Task.sleep(for: .milliseconds(1)) }
+        }
+        #expect(received == total)
+        #expect(transport.pauseCount > 0)
+        // One curl write (at most CURL_MAX_WRITE_SIZE, 16 KiB) may land past the limit.
+        #expect(transport.peakBufferedBodyBytes <= limit + 16 * 1024)
+        #expect(largestSeen <= limit + 16 * 1024)
+        #expect(transport.bufferedBodyBytes == 0)
+        try await server.stop()
+    }
+
+    @Test func stream_whenConsumerStopsReading_serverIsHeldBackByTCP() async throws {
+        let total = 50 * 1024 * 1024
+        let server = try await LoopbackHTTPServer { _ in .streamed(total: total, chunkSize: 64 * 1024) }
+        let limit = 128 * 1024
+        let transport = HTTPTransport(configuration: .init(streamBufferLimit: limit))
+        let response = try await transport.stream(HTTPRequest(url: server.baseURL + "/firehose"))
+        var iterator = response.body.makeAsyncIterator()
+        _ = try await iterator.next()
+        // Wait until the transport has paused: from then on nothing more may be buffered.
+        while transport.pauseCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        let bufferedWhilePaused = transport.bufferedBodyBytes
+        #expect(bufferedWhilePaused <= limit + 16 * 1024)
+        #expect(server.snapshot.streamedBytes < total)
+        response.body.cancel()
+        await server.waitUntil { $0.closed == 1 }
+        #expect(transport.bufferedBodyBytes == 0)
+        try await server.stop()
+    }
+
+    @Test func stream_whenIteratingTaskIsCancelled_abortsTheTransfer() async throws {
+        let server = try await LoopbackHTTPServer { _ in .streamed(total: 1 << 30, chunkSize: 64 * 1024) }
+        let transport = HTTPTransport()
+        let response = try await transport.stream(HTTPRequest(url: server.baseURL + "/endless"))
+        let reader = Task {
+            var total = 0
+            for try await chunk in response.body { total += chunk.count }
+            return total
+        }
+        await server.waitUntil { $0.streamedBytes > 1 << 20 }
+        reader.cancel()
+        let result = await reader.result
+        #expect(throws: CancellationError.self) { try result.get() }
+        await server.waitUntil { $0.closed == 1 }
+        try await server.stop()
+    }
+
+    @Test func observer_isToldMethodStatusAndFailureOfEachTransfer() async throws {
+        let server = try await LoopbackHTTPServer { request in
+            request.uri == "/missing" ? .full(status: 404) : .full(status: 200)
+        }
+        let observer = RecordingObserver()
+        let transport = HTTPTransport(configuration: .init(observer: observer))
+        _ = try await transport.send(HTTPRequest(method: "GET", url: server.baseURL + "/ok"))
+        _ = try await transport.send(HTTPRequest(method: "DELETE", url: server.baseURL + "/missing"))
+        _ = try? await transport.send(HTTPRequest(url: server.baseURL + "/x", headers: ["Bad": "\n"]))
+        let records = observer.records.withLock { $0 }
+        #expect(records.map(\.method) == ["GET", "DELETE"])
+        #expect(records.map(\.status) == [200, 404])
+        #expect(records.allSatisfy { $0.origin == "http://127.0.0.1:\(server.port)" && $0.failure == nil })
+        try await server.stop()
+    }
+
+    @Test func send_afterShutdown_failsWithTransportShutDown() async throws {
+        let transport = HTTPTransport()
+        transport.shutdown()
+        let error = await #expect(throws: HTTPTransportError.self) {
+            _ = try await transport.send(HTTPRequest(url: "http://127.0.0.1:9/"))
+        }
+        #expect(error?.kind == .transportShutDown)
+    }
+}
+
+final class RecordingObserver: HTTPTransportObserver {
+    let records = Mutex<[HTTPTransferRecord]>([])
+    func transferFinished(_ record: HTTPTransferRecord) { records.withLock { $0.append(record) } }
+}
