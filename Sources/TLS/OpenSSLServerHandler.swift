@@ -324,8 +324,9 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler {
             }
             // A memory BIO never pushes back, so SSL_write either takes the slice whole or fails.
             guard written == Int32(slice.readableBytes) else {
-                promise?.fail(TLSError.fromQueue(.connection, "could not encrypt outgoing data"))
-                fail(context, .fromQueue(.connection, "could not encrypt outgoing data"))
+                let error = TLSError.fromQueue(.connection, "could not encrypt outgoing data")
+                promise?.fail(error)
+                fail(context, error)
                 return
             }
             writeCiphertext(context, promise: remaining.readableBytes == 0 ? promise : nil, flush: false)
