@@ -10,6 +10,8 @@ public struct ClusterConnection: Sendable {
     /// Overrides the name checked against the server certificate (kubeconfig `tls-server-name`).
     public var tlsServerName: String?
     public var insecureSkipTLSVerify: Bool
+    /// Kubeconfig `proxy-url` (http, https or socks5), if any; nil means connect directly.
+    public var proxyURL: String?
     /// PEM of the CA bundle that signs the server certificate; nil means the system trust store.
     public var certificateAuthorityPEM: [UInt8]?
     /// Default namespace of the context ("default" when the context names none).
