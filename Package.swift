@@ -42,7 +42,7 @@ var targets: [Target] = [
     .testTarget(name: "KubeConfigTests", dependencies: ["KubeConfig"]),
     .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "TLS", nioCore, nioPosix, nioHTTP1]),
     .testTarget(name: "TLSTests", dependencies: ["TLS", "HTTPTransport", nioCore, nioPosix, nioHTTP1]),
-    .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI", "DevAPIServer", "TLS"]),
+    .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI", "DevAPIServer", "TLS", nioCore, nioPosix, nioHTTP1]),
     .testTarget(name: "APIMachineryTests", dependencies: ["APIMachinery"]),
     .testTarget(name: "DevAPIServerTests", dependencies: ["DevAPIServer", "KubeAPI", "TLS"]),
     .testTarget(name: "ControllerRuntimeTests", dependencies: ["ControllerRuntime", "KubeAPI", "DevAPIServer"]),
