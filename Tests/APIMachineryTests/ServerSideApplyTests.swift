@@ -1,0 +1,163 @@
+import APIMachinery
+import JSON
+import Testing
+
+@Suite struct ServerSideApplyTests {
+    let t1 = "2026-11-25T10:00:00Z"
+    let t2 = "2026-11-25T11:00:00Z"
+    let configMapStrategy = PatchStrategy.builtIn(apiVersion: "v1", kind: "ConfigMap")
+
+    func configMap(_ data: String, labels: String? = nil) -> JSONValue {
+        var object = json(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm","namespace":"ns"},"data":"# + data + "}")
+        if let labels { object[path: ["metadata", "labels"]] = json(labels) }
+        return object
+    }
+
+    func entry(_ object: JSONValue, _ manager: String) -> JSONValue? {
+        object[path: ["metadata", "managedFields"]].arrayValue?.first { $0["manager"].stringValue == manager }
+    }
+
+    @Test func apply_onCreate_recordsTheManagersFieldsInFieldsV1() throws {
+        let result = try ServerSideApply.apply(configMap(#"{"key":"a"}"#, labels: #"{"app":"web"}"#), to: nil,
+                                               manager: "kubectl", force: false, now: t1, strategy: configMapStrategy)
+        #expect(result["data"] == json(#"{"key":"a"}"#))
+        #expect(result[path: ["metadata", "managedFields"]] == json(#"""
+        [{"apiVersion":"v1","fieldsType":"FieldsV1","fieldsV1":{"f:data":{"f:key":{}},"f:metadata":{"f:labels":{"f:app":{}}}},
+          "manager":"kubectl","operation":"Apply","time":"2026-11-25T10:00:00Z"}]
+        """#))
+    }
+
+    @Test func apply_byASecondManagerWithADifferentValue_conflicts_andTheMessageNamesTheOwner() throws {
+        let live = try ServerSideApply.apply(configMap(#"{"key":"a"}"#), to: nil, manager: "alice", force: false, now: t1, strategy: configMapStrategy)
+        #expect {
+            try ServerSideApply.apply(configMap(#"{"key":"b"}"#), to: live, manager: "bob", force: false, now: t2, strategy: configMapStrategy)
+        } throws: { error in
+            guard let error = error as? ApplyError, case .conflicts(let conflicts) = error else { return false }
+            return conflicts == [ApplyConflict(manager: "alice", field: ".data.key", message: "conflict with \"alice\" using v1")]
+                && error.message == "Apply failed with 1 conflict: conflict with \"alice\" using v1: .data.key"
+                && error.statusCode == 409
+        }
+    }
+
+    @Test func apply_withTheSameValue_sharesOwnershipWithoutConflict() throws {
+        let live = try ServerSideApply.apply(configMap(#"{"key":"a"}"#), to: nil, manager: "alice", force: false, now: t1, strategy: configMapStrategy)
+        let shared = try ServerSideApply.apply(configMap(#"{"key":"a","mine":"b"}"#), to: live, manager: "bob", force: false, now: t2, strategy: configMapStrategy)
+        #expect(entry(shared, "alice")?["fieldsV1"] == json(#"{"f:data":{"f:key":{}}}"#))
+        #expect(entry(shared, "bob")?["fieldsV1"] == json(#"{"f:data":{"f:key":{},"f:mine":{}}}"#))
+        // Alice stops applying key: Bob still owns it, so it stays.
+        let after = try ServerSideApply.apply(configMap(#"{"other":"c"}"#), to: shared, manager: "alice", force: false, now: t2, strategy: configMapStrategy)
+        #expect(after["data"] == json(#"{"key":"a","mine":"b","other":"c"}"#))
+    }
+
+    @Test func apply_withForce_transfersOwnershipOfConflictingFields() throws {
+        let live = try ServerSideApply.apply(configMap(#"{"key":"a","keep":"k"}"#), to: nil, manager: "alice", force: false, now: t1, strategy: configMapStrategy)
+        let forced = try ServerSideApply.apply(configMap(#"{"key":"b"}"#), to: live, manager: "bob", force: true, now: t2, strategy: configMapStrategy)
+        #expect(forced["data"] == json(#"{"key":"b","keep":"k"}"#))
+        #expect(entry(forced, "alice")?["fieldsV1"] == json(#"{"f:data":{"f:keep":{}}}"#))
+        #expect(entry(forced, "bob")?["fieldsV1"] == json(#"{"f:data":{"f:key":{}}}"#))
+    }
+
+    @Test func apply_removesFieldsTheManagerNoLongerApplies_whenNobodyElseOwnsThem() throws {
+        let live = try ServerSideApply.apply(configMap(#"{"key":"a","old":"x"}"#, labels: #"{"a":"1"}"#), to: nil, manager: "alice", force: false, now: t1, strategy: configMapStrategy)
+        let after = try ServerSideApply.apply(configMap(#"{"key":"a"}"#), to: live, manager: "alice", force: false, now: t2, strategy: configMapStrategy)
+        #expect(after["data"] == json(#"{"key":"a"}"#))
+        #expect(after[path: ["metadata", "labels", "a"]] == .null)
+        #expect(entry(after, "alice")?["time"] == .string(t2))
+    }
+
+    @Test func apply_toAnObjectNobodyTracked_conflictsWithBeforeFirstApply() throws {
+        let live = configMap(#"{"key":"a"}"#)
+        #expect {
+            try ServerSideApply.apply(configMap(#"{"key":"b"}"#), to: live, manager: "kubectl", force: false, now: t1, strategy: configMapStrategy)
+        } throws: { error in
+            (error as? ApplyError)?.message == "Apply failed with 1 conflict: conflict with \"before-first-apply\" using v1: .data.key"
+        }
+    }
+
+    @Test func apply_rejectsAConfigurationWithoutKindOrWithManagedFields() {
+        #expect(throws: ApplyError.invalid("kind must be set in the apply configuration")) {
+            try ServerSideApply.apply(json(#"{"apiVersion":"v1"}"#), to: nil, manager: "m", force: false, now: t1, strategy: nil)
+        }
+        var withFields = configMap("{}")
+        withFields[path: ["metadata", "managedFields"]] = [["manager": "x"]]
+        #expect(throws: ApplyError.self) {
+            try ServerSideApply.apply(withFields, to: nil, manager: "m", force: false, now: t1, strategy: nil)
+        }
+    }
+
+    @Test func apply_toADeployment_mergesContainersByName_andOwnsThemAsKeyedItems() throws {
+        let strategy = PatchStrategy.builtIn(apiVersion: "apps/v1", kind: "Deployment")
+        func deployment(_ containers: String) -> JSONValue {
+            json(#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"spec":{"containers":"# + containers + "}}}}")
+        }
+        let live = try ServerSideApply.apply(deployment(#"[{"name":"app","image":"a:1","ports":[{"containerPort":80}]}]"#), to: nil,
+                                             manager: "operator", force: false, now: t1, strategy: strategy)
+        #expect(entry(live, "operator")?["fieldsV1"] == json(#"""
+        {"f:spec":{"f:template":{"f:spec":{"f:containers":{"k:{\"name\":\"app\"}":{".":{},"f:image":{},"f:name":{},
+          "f:ports":{"k:{\"containerPort\":80,\"protocol\":\"TCP\"}":{".":{},"f:containerPort":{}}}}}}}}}
+        """#))
+        let both = try ServerSideApply.apply(deployment(#"[{"name":"sidecar","image":"s:1"}]"#), to: live,
+                                             manager: "injector", force: false, now: t2, strategy: strategy)
+        let names = both[path: ["spec", "template", "spec", "containers"]].arrayValue?.map { $0["name"] }
+        #expect(names == ["app", "sidecar"])
+        #expect {
+            try ServerSideApply.apply(deployment(#"[{"name":"app","image":"a:2"}]"#), to: both, manager: "injector", force: false, now: t2, strategy: strategy)
+        } throws: { error in
+            (error as? ApplyError)?.message == "Apply failed with 1 conflict: conflict with \"operator\" using apps/v1: .spec.template.spec.containers[name=\"app\"].image"
+        }
+        // The operator dropping its container leaves the injector's alone.
+        let dropped = try ServerSideApply.apply(deployment("[]"), to: both, manager: "operator", force: false, now: t2, strategy: strategy)
+        #expect(dropped[path: ["spec", "template", "spec", "containers"]].arrayValue?.map { $0["name"] } == ["sidecar"])
+    }
+
+    @Test func recordUpdate_givesChangedFieldsToTheUpdater_andTakesThemFromOthers() throws {
+        let created = ServerSideApply.recordUpdate(old: nil, new: configMap(#"{"a":"1","b":"2"}"#), manager: "kubectl-create",
+                                                   subresource: nil, now: t1)
+        #expect(entry(created, "kubectl-create")?["operation"] == "Update")
+        #expect(entry(created, "kubectl-create")?["fieldsV1"] == json(#"{"f:data":{"f:a":{},"f:b":{}}}"#))
+        var edited = created
+        edited[path: ["data", "a"]] = "changed"
+        edited[path: ["data", "b"]] = .null
+        let updated = ServerSideApply.recordUpdate(old: created, new: edited, manager: "editor", subresource: nil, now: t2)
+        #expect(entry(updated, "kubectl-create") == nil)
+        #expect(entry(updated, "editor")?["fieldsV1"] == json(#"{"f:data":{"f:a":{}}}"#))
+        // An update that changes nothing leaves managedFields alone.
+        let again = ServerSideApply.recordUpdate(old: updated, new: updated, manager: "noop", subresource: nil, now: t2)
+        #expect(again[path: ["metadata", "managedFields"]] == updated[path: ["metadata", "managedFields"]])
+        #expect {
+            try ServerSideApply.apply(configMap(#"{"a":"mine"}"#), to: updated, manager: "kubectl", force: false, now: t2, strategy: configMapStrategy)
+        } throws: { error in
+            (error as? ApplyError)?.message == "Apply failed with 1 conflict: conflict with \"editor\" using v1: .data.a"
+        }
+    }
+
+    @Test func recordUpdate_forTheStatusSubresource_keepsASeparateEntry() {
+        let strategy = PatchStrategy.builtIn(apiVersion: "apps/v1", kind: "Deployment")
+        let old = json(#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"replicas":1}}"#)
+        let withSpec = ServerSideApply.recordUpdate(old: nil, new: old, manager: "op", subresource: nil, now: t1, strategy: strategy)
+        var new = withSpec
+        new["status"] = ["readyReplicas": 1]
+        let result = ServerSideApply.recordUpdate(old: withSpec, new: new, manager: "op", subresource: "status", now: t2, strategy: strategy)
+        let entries = result[path: ["metadata", "managedFields"]].arrayValue ?? []
+        #expect(entries.count == 2)
+        #expect(entries.contains { $0["subresource"] == "status" && $0["fieldsV1"] == json(#"{"f:status":{"f:readyReplicas":{}}}"#) })
+    }
+
+    @Test func wouldChange_isFalseOnlyWhenTheApplyIsANoOp() throws {
+        let applied = configMap(#"{"key":"a"}"#)
+        let live = try ServerSideApply.apply(applied, to: nil, manager: "op", force: false, now: t1, strategy: configMapStrategy)
+        #expect(!ServerSideApply.wouldChange(applied: applied, live: live, manager: "op", strategy: configMapStrategy))
+        #expect(ServerSideApply.wouldChange(applied: configMap(#"{"key":"b"}"#), live: live, manager: "op", strategy: configMapStrategy))
+        #expect(ServerSideApply.wouldChange(applied: configMap(#"{}"#), live: live, manager: "op", strategy: configMapStrategy))
+        #expect(ServerSideApply.wouldChange(applied: applied, live: nil, manager: "op", strategy: configMapStrategy))
+    }
+
+    @Test func fieldSet_roundTripsThroughFieldsV1() {
+        let fieldsV1 = json(#"{"f:metadata":{"f:finalizers":{"v:\"a\"":{}}},"f:spec":{"f:ports":{"k:{\"port\":80,\"protocol\":\"TCP\"}":{".":{},"f:port":{}}},"f:list":{"i:0":{}}}}"#)
+        let set = FieldSet(fieldsV1: fieldsV1)
+        #expect(set.paths.count == 4)
+        #expect(set.contains([.field("spec"), .field("ports"), .key(["port": 80, "protocol": "TCP"])]))
+        #expect(set.fieldsV1 == fieldsV1)
+        #expect(set.description.contains(#".spec.ports[port=80,protocol="TCP"].port"#))
+    }
+}
