@@ -1,0 +1,164 @@
+import JSON
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Lets controllers wait for leadership; every replica has one, only the leader's opens.
+public final class LeadershipGate: Sendable {
+    private struct State {
+        var leading = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+    private let state = Mutex(State())
+
+    /// A gate that is open from the start, for runs without leader election.
+    public static func alwaysLeading() -> LeadershipGate {
+        let gate = LeadershipGate()
+        gate.open()
+        return gate
+    }
+
+    public init() {}
+
+    public var isLeading: Bool { state.withLock { $0.leading } }
+
+    /// Returns once this replica leads (at once if it already does).
+    public func waitUntilLeading() async {
+        await withCheckedContinuation { continuation in
+            let open = state.withLock { s -> Bool in
+                if s.leading { return true }
+                s.waiters.append(continuation)
+                return false
+            }
+            if open { continuation.resume() }
+        }
+    }
+
+    func open() {
+        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.leading = true
+            defer { s.waiters = [] }
+            return s.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func close() { state.withLock { $0.leading = false } }
+}
+
+/// Why leader election ended the process.
+public struct LeaderElectionError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    /// Leadership was lost (renew deadline passed or another holder took over). Like
+    /// controller-runtime, we stop rather than risk two leaders reconciling at once.
+    public static let leadershipLost = LeaderElectionError(description: "leader election lost")
+}
+
+/// Drives `LeaderElectionStateMachine` against a real Lease and opens the `LeadershipGate`.
+///
+/// Guarantees: on graceful shutdown the lease is released (holder cleared, duration 1 s)
+/// after `beforeRelease` (the controllers' drain) has finished. Caveats: losing leadership
+/// throws `LeaderElectionError.leadershipLost`, which ends the `ServiceGroup`; the pod restarts.
+public final class LeaderElector: Service, Sendable {
+    public let gate: LeadershipGate
+    private let lease: ObjectKey
+    private let client: any ResourceClient
+    private let clock: any RuntimeClock
+    private let machine: Mutex<LeaderElectionStateMachine>
+    private let logger: Logger
+    private let metrics: RuntimeMetrics?
+
+    public init(lease: ObjectKey, identity: String, timing: LeaderElectionTiming = LeaderElectionTiming(), client: any ResourceClient, gate: LeadershipGate = LeadershipGate(), clock: any RuntimeClock = SystemRuntimeClock(), metrics: RuntimeMetrics? = nil, logger: Logger) {
+        self.lease = lease
+        self.client = client
+        self.clock = clock
+        self.gate = gate
+        self.machine = Mutex(LeaderElectionStateMachine(identity: identity, timing: timing))
+        self.metrics = metrics
+        var logger = logger
+        logger[metadataKey: "lease"] = "\(lease)"
+        logger[metadataKey: "identity"] = "\(identity)"
+        self.logger = logger
+    }
+
+    public var isLeader: Bool { machine.withLock { $0.isLeader } }
+
+    public func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown { try await self.electionLoop() }
+        } catch is CancellationError {}
+        await release()
+    }
+
+    private func electionLoop() async throws {
+        while !Task.isCancelled {
+            let transition = await attempt()
+            switch transition {
+            case .startedLeading?:
+                logger.info("became leader")
+                metrics?.leaderElectionStatus(name: lease.name).set(Double(1))
+                gate.open()
+            case .stoppedLeading?:
+                logger.error("lost leadership")
+                metrics?.leaderElectionStatus(name: lease.name).set(Double(0))
+                gate.close()
+                throw LeaderElectionError.leadershipLost
+            case nil:
+                break
+            }
+            let next = machine.withLock { $0.nextAttempt(after: clock.now) }
+            try await clock.sleep(until: next)
+        }
+    }
+
+    private func attempt() async -> LeaderElectionStateMachine.Transition? {
+        let current: JSONValue?
+        do {
+            current = try await client.get(.lease, namespace: lease.namespaceOrNil, name: lease.name)
+        } catch let error as ResourceClientError where error.isNotFound {
+            current = nil
+        } catch {
+            logger.debug("reading the lease failed", metadata: ["error": "\(error)"])
+            return machine.withLock { $0.attemptFailed(now: clock.now) }
+        }
+        let decision = machine.withLock { m in
+            m.decide(lease: current.map(LeaseRecord.init(lease:)), resourceVersion: current?[path: ["metadata", "resourceVersion"]].stringValue ?? "", now: clock.now, wallNow: clock.wallNow)
+        }
+        do {
+            switch decision {
+            case .standBy:
+                return machine.withLock { $0.attemptFailed(now: clock.now) }
+            case .create(let record):
+                _ = try await client.create(.lease, namespace: lease.namespaceOrNil, object: leaseObject(record, resourceVersion: nil))
+            case .update(let record, let resourceVersion):
+                _ = try await client.replace(.lease, namespace: lease.namespaceOrNil, name: lease.name, object: leaseObject(record, resourceVersion: resourceVersion))
+            }
+            return machine.withLock { $0.writeSucceeded(now: clock.now) }
+        } catch {
+            logger.debug("writing the lease failed", metadata: ["error": "\(error)"])
+            return machine.withLock { $0.attemptFailed(now: clock.now) }
+        }
+    }
+
+    /// Gives the lease up so a successor need not wait out the lease duration.
+    private func release() async {
+        gate.close()
+        guard let record = machine.withLock({ $0.release(wallNow: clock.wallNow) }) else { return }
+        metrics?.leaderElectionStatus(name: lease.name).set(Double(0))
+        do {
+            let current = try await client.get(.lease, namespace: lease.namespaceOrNil, name: lease.name)
+            guard LeaseRecord(lease: current).holderIdentity == machine.withLock({ $0.identity }) else { return }
+            _ = try await client.replace(.lease, namespace: lease.namespaceOrNil, name: lease.name, object: leaseObject(record, resourceVersion: current[path: ["metadata", "resourceVersion"]].stringValue))
+            logger.info("released the lease")
+        } catch {
+            logger.warning("releasing the lease failed; the next leader waits for it to expire", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func leaseObject(_ record: LeaseRecord, resourceVersion: String?) -> JSONValue {
+        var metadata: JSONValue = ["name": .string(lease.name)]
+        if !lease.namespace.isEmpty { metadata["namespace"] = .string(lease.namespace) }
+        if let resourceVersion, !resourceVersion.isEmpty { metadata["resourceVersion"] = .string(resourceVersion) }
+        return ["apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": metadata, "spec": record.spec]
+    }
+}

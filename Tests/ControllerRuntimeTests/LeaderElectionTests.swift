@@ -1,0 +1,126 @@
+import Foundation
+import JSON
+import Logging
+import Testing
+@testable import ControllerRuntime
+
+@Suite struct LeaderElectionStateMachineTests {
+    let wall = Date(timeIntervalSince1970: 1_800_000_000)
+    func at(_ seconds: Int) -> RuntimeInstant { RuntimeInstant(sinceStart: .seconds(seconds)) }
+    func held(by holder: String, renew: String = "t0") -> LeaseRecord {
+        LeaseRecord(holderIdentity: holder, leaseDurationSeconds: 15, acquireTime: "t0", renewTime: renew, leaseTransitions: 3)
+    }
+
+    @Test func election_whenNoLeaseExists_createsOneAndStartsLeadingOnceWritten() {
+        var machine = LeaderElectionStateMachine(identity: "a")
+        guard case .create(let record) = machine.decide(lease: nil, resourceVersion: "", now: at(0), wallNow: wall) else {
+            Issue.record("expected a create"); return
+        }
+        #expect(record.holderIdentity == "a")
+        #expect(record.leaseDurationSeconds == 15)
+        #expect(record.renewTime == "2027-01-15T08:00:00.000000Z")
+        #expect(!machine.isLeader)
+        #expect(machine.writeSucceeded(now: at(0)) == .startedLeading)
+        #expect(machine.isLeader)
+        #expect(machine.writeSucceeded(now: at(2)) == nil)
+    }
+
+    @Test func election_whenAnotherHolderKeepsRenewing_standsByPastTheLeaseDuration() {
+        var machine = LeaderElectionStateMachine(identity: "b")
+        for second in stride(from: 0, through: 40, by: 2) {
+            let decision = machine.decide(lease: held(by: "a", renew: "t\(second)"), resourceVersion: "\(second)", now: at(second), wallNow: wall)
+            #expect(decision == .standBy)
+        }
+    }
+
+    @Test func election_whenTheHolderStopsRenewing_takesOverAfterLeaseDurationCountedLocally() {
+        var machine = LeaderElectionStateMachine(identity: "b")
+        let stale = held(by: "a", renew: "long-ago")
+        #expect(machine.decide(lease: stale, resourceVersion: "7", now: at(100), wallNow: wall) == .standBy)
+        #expect(machine.decide(lease: stale, resourceVersion: "7", now: at(114), wallNow: wall) == .standBy)
+        guard case .update(let record, let resourceVersion) = machine.decide(lease: stale, resourceVersion: "7", now: at(115), wallNow: wall) else {
+            Issue.record("expected a takeover"); return
+        }
+        #expect(resourceVersion == "7")
+        #expect(record.holderIdentity == "b")
+        #expect(record.leaseTransitions == 4)
+        #expect(machine.writeSucceeded(now: at(115)) == .startedLeading)
+    }
+
+    @Test func election_whenTheLeaseWasReleased_takesOverWithoutWaiting() {
+        var machine = LeaderElectionStateMachine(identity: "b")
+        let released = LeaseRecord(holderIdentity: "", leaseDurationSeconds: 1, acquireTime: "t", renewTime: "t", leaseTransitions: 3)
+        guard case .update(let record, _) = machine.decide(lease: released, resourceVersion: "9", now: at(0), wallNow: wall) else {
+            Issue.record("expected a takeover"); return
+        }
+        #expect(record.holderIdentity == "b")
+    }
+
+    @Test func election_whenTheLeaderCannotRenew_stopsLeadingOnlyAfterTheRenewDeadline() {
+        var machine = LeaderElectionStateMachine(identity: "a")
+        _ = machine.decide(lease: nil, resourceVersion: "", now: at(0), wallNow: wall)
+        _ = machine.writeSucceeded(now: at(0))
+        #expect(machine.attemptFailed(now: at(2)) == nil)
+        #expect(machine.attemptFailed(now: at(9)) == nil)
+        #expect(machine.attemptFailed(now: at(10)) == .stoppedLeading)
+        #expect(!machine.isLeader)
+    }
+
+    @Test func election_whenAnotherReplicaHoldsTheLease_stopsLeadingAtOnce() {
+        var machine = LeaderElectionStateMachine(identity: "a")
+        _ = machine.decide(lease: nil, resourceVersion: "", now: at(0), wallNow: wall)
+        _ = machine.writeSucceeded(now: at(0))
+        #expect(machine.decide(lease: held(by: "intruder"), resourceVersion: "3", now: at(2), wallNow: wall) == .standBy)
+        #expect(machine.attemptFailed(now: at(2)) == .stoppedLeading)
+    }
+
+    @Test func election_release_clearsTheHolderAndShortensTheLeaseToOneSecond() throws {
+        var machine = LeaderElectionStateMachine(identity: "a")
+        let nothing = machine.release(wallNow: wall)
+        #expect(nothing == nil, "a non-leader has nothing to release")
+        _ = machine.decide(lease: nil, resourceVersion: "", now: at(0), wallNow: wall)
+        _ = machine.writeSucceeded(now: at(0))
+        let release = machine.release(wallNow: wall)
+        let released = try #require(release)
+        #expect(released.holderIdentity == "")
+        #expect(released.leaseDurationSeconds == 1)
+        #expect(released.spec["holderIdentity"].isNull)
+        #expect(!machine.isLeader)
+    }
+}
+
+@Suite struct LeaderElectorTests {
+    @Test func leaderElector_twoReplicas_onlyOneLeadsAndTheOtherTakesOverAfterGracefulRelease() async throws {
+        let client = FakeResourceClient()
+        let clock = ManualClock()
+        let leaseKey = ObjectKey(namespace: "medsearch-system", name: "medsearch-operator")
+        let first = LeaderElector(lease: leaseKey, identity: "replica-1", client: client, clock: clock, logger: Logger(label: "test"))
+        let second = LeaderElector(lease: leaseKey, identity: "replica-2", client: client, clock: clock, logger: Logger(label: "test"))
+
+        let firstRun = Task { try await first.run() }
+        await first.gate.waitUntilLeading()
+        let secondRun = Task { try await second.run() }
+        await clock.waitForSleepers(count: 2)
+        #expect(first.isLeader)
+        #expect(!second.isLeader)
+        #expect(!second.gate.isLeading)
+
+        clock.advance(by: .seconds(2))
+        await clock.waitForSleepers(count: 2)
+        #expect(!second.isLeader, "a renewed lease is respected")
+
+        firstRun.cancel()
+        try await firstRun.value
+        let released = try #require(await client.stored(.lease, leaseKey))
+        #expect(released[path: ["spec", "holderIdentity"]].isNull)
+        #expect(released[path: ["spec", "leaseDurationSeconds"]] == 1)
+
+        clock.advance(by: .seconds(2))
+        await second.gate.waitUntilLeading()
+        let taken = try #require(await client.stored(.lease, leaseKey))
+        #expect(taken[path: ["spec", "holderIdentity"]] == "replica-2")
+        #expect(taken[path: ["spec", "leaseTransitions"]] == 1)
+        secondRun.cancel()
+        try await secondRun.value
+    }
+}
