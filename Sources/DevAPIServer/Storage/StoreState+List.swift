@@ -1,0 +1,158 @@
+import APIMachinery
+import Foundation
+import JSON
+
+/// The parsed label and field selectors of a list or watch, checked against the kind.
+struct ObjectFilter: Sendable {
+    var namespace: String?
+    var labels: LabelSelector?
+    var fields: FieldSelector?
+
+    init(type: ResourceType, namespace: String?, options: ListOptions) throws(APIError) {
+        self.namespace = type.namespaced && !(namespace ?? "").isEmpty ? namespace : nil
+        if let text = options.labelSelector, !text.trimmingCharacters(in: .whitespaces).isEmpty {
+            do { labels = try LabelSelector.parse(text) } catch { throw .badRequest("unable to parse requirement: \(error.message)") }
+        }
+        if let text = options.fieldSelector, !text.trimmingCharacters(in: .whitespaces).isEmpty {
+            let selector: FieldSelector
+            do { selector = try FieldSelector.parse(text) } catch { throw .badRequest("invalid field selector: \(error.message)") }
+            let known = Set(type.selectableFields)
+            for requirement in selector.requirements where !known.contains(requirement.field) {
+                if type.isCustomResource {
+                    throw .badRequest("\"\(requirement.field)\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\"")
+                }
+                throw .badRequest("field label not supported: \(requirement.field)")
+            }
+            fields = selector
+        }
+    }
+
+    var selectsEverything: Bool { labels == nil && fields == nil }
+
+    func matches(_ header: ObjectHeader) -> Bool {
+        if let namespace, header.namespace != namespace { return false }
+        if let labels, !labels.matches(header.labels) { return false }
+        if let fields, !fields.matches({ header.fields[$0] }) { return false }
+        return true
+    }
+}
+
+/// The opaque `continue` token: the snapshot resourceVersion and the last key returned,
+/// base64 JSON in the same shape the real server uses.
+struct ContinueToken: Sendable, Equatable {
+    var resourceVersion: Int64
+    var startAfter: String
+
+    func encoded() -> String {
+        let json: JSONValue = ["v": "meta.k8s.io/v1", "rv": .int(resourceVersion), "start": .string(startAfter + "\u{0}")]
+        return Data(json.serializedBytes()).base64EncodedString()
+    }
+
+    init(resourceVersion: Int64, startAfter: String) {
+        self.resourceVersion = resourceVersion
+        self.startAfter = startAfter
+    }
+
+    init(decoding text: String) throws(APIError) {
+        guard let data = Data(base64Encoded: text) ?? Data(base64Encoded: text.replacingOccurrences(of: "-", with: "+")
+            .replacingOccurrences(of: "_", with: "/")),
+              let json = try? JSONValue.parse(Array(data)),
+              json["v"].stringValue == "meta.k8s.io/v1",
+              let version = json["rv"].intValue, version > 0,
+              var start = json["start"].stringValue
+        else { throw .badRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)") }
+        if start.hasSuffix("\u{0}") { start.removeLast() }
+        resourceVersion = version
+        startAfter = start
+    }
+}
+
+extension StoreState {
+    static let expiredContinueMessage =
+        "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list."
+
+    mutating func list(_ key: ResourceKey, namespace: String?, options: ListOptions) throws(APIError) -> ListResult {
+        let type = try type(for: key)
+        let filter = try ObjectFilter(type: type, namespace: namespace, options: options)
+        var snapshot = resourceVersion
+        var startAfter: String?
+        if let text = options.continueToken, !text.isEmpty {
+            if let version = options.resourceVersion, !version.isEmpty, version != "0" {
+                throw .badRequest("specifying resource version is not allowed when using continue")
+            }
+            let token = try ContinueToken(decoding: text)
+            if token.resourceVersion < history.compactedThrough { throw .expired(Self.expiredContinueMessage) }
+            snapshot = token.resourceVersion
+            startAfter = token.startAfter
+        } else {
+            try checkListResourceVersion(options)
+        }
+        let limit = (options.limit ?? 0) > 0 ? options.limit! : Int.max
+        guard var bucket = buckets[type.storageID] else {
+            return ListResult(type: type, itemBytes: [], resourceVersion: String(snapshot))
+        }
+        let keys = bucket.orderedKeys()
+        buckets[type.storageID] = bucket
+        var index = 0
+        let lowerBound = startAfter ?? filter.namespace.map { $0 + "/" } ?? ""
+        // Binary search to the first key past the continue point (or the namespace's first key).
+        var low = 0, high = keys.count
+        while low < high {
+            let mid = (low + high) / 2
+            if startAfter != nil ? keys[mid] <= lowerBound : keys[mid] < lowerBound { low = mid + 1 } else { high = mid }
+        }
+        index = low
+        let namespacePrefix = filter.namespace.map { $0 + "/" }
+        var items: [[UInt8]] = []
+        var lastKey: String?
+        var remaining = 0
+        while index < keys.count {
+            let key = keys[index]
+            index += 1
+            if let namespacePrefix, !key.hasPrefix(namespacePrefix) { break }
+            guard let object = bucket.objects[key], object.header.createdResourceVersion <= snapshot,
+                  filter.matches(object.header) else { continue }
+            if items.count < limit {
+                items.append(render(object, as: type))
+                lastKey = key
+            } else {
+                remaining += 1
+                // With selectors the real server does not count what is left; one more is enough to know.
+                if !filter.selectsEverything { break }
+            }
+        }
+        var result = ListResult(type: type, itemBytes: items, resourceVersion: String(snapshot))
+        if remaining > 0, let lastKey {
+            result.continueToken = ContinueToken(resourceVersion: snapshot, startAfter: lastKey).encoded()
+            if filter.selectsEverything { result.remainingItemCount = remaining }
+        }
+        return result
+    }
+
+    /// resourceVersion / resourceVersionMatch rules of a list without a continue token.
+    func checkListResourceVersion(_ options: ListOptions) throws(APIError) {
+        let text = options.resourceVersion ?? ""
+        let match = options.resourceVersionMatch ?? ""
+        if !match.isEmpty && text.isEmpty {
+            throw .badRequest("resourceVersionMatch is forbidden unless resourceVersion is provided")
+        }
+        if !match.isEmpty && match != "NotOlderThan" && match != "Exact" {
+            throw .badRequest("resourceVersionMatch: Unsupported value: \"\(match)\": supported values: \"Exact\", \"NotOlderThan\"")
+        }
+        guard !text.isEmpty, text != "0" || match == "Exact" else { return }
+        guard let version = Int64(text), version > 0 || match != "Exact" else {
+            throw .badRequest("resourceVersion: Invalid value: \"\(text)\": must be a positive integer")
+        }
+        if version > resourceVersion {
+            throw APIError(code: 504, reason: "Timeout",
+                           message: "Too large resource version: \(version), current: \(resourceVersion)",
+                           details: StatusDetails(causes: [StatusCause(reason: "ResourceVersionTooLarge",
+                                                                       message: "Too large resource version", field: "")],
+                                                  retryAfterSeconds: 1))
+        }
+        // The store keeps only the present; an exact read of the past is answered as compacted.
+        if match == "Exact" && version < resourceVersion {
+            throw .expired("too old resource version: \(version) (\(resourceVersion))")
+        }
+    }
+}
