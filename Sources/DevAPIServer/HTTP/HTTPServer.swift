@@ -179,16 +179,15 @@ final class HTTPServer: Sendable {
         let limit = cutAfter.map { min($0, source.timeout) } ?? source.timeout
         let isCut = cutAfter != nil && cutAfter! < source.timeout
         let deadlinePassed = DeadlineFlag()
+        // A client that disconnects during a quiet period must not keep its watcher registered.
+        // (A callback, not an awaited future: EventLoopFuture.get() ignores task cancellation.)
+        channel.closeFuture.whenComplete { _ in subscription.cancel() }
         try await withTaskCancellationHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    // Whichever comes first ends the stream: the deadline or the client going away.
+                    // The server-side timeout (or an injected cut) ends the stream.
                     try await Task.sleep(for: limit)
                     deadlinePassed.set()
-                    subscription.cancel()
-                }
-                group.addTask {
-                    try? await channel.closeFuture.get()
                     subscription.cancel()
                 }
                 defer { group.cancelAll() }
