@@ -30,6 +30,7 @@ enum SchemaValidation {
         }
 
         for sub in node.allOf { validate(value, node: sub, path: path, errors: &errors) }
+        for rule in node.celValidations { check(rule, value: value, node: node, path: path, errors: &errors) }
         if !node.anyOf.isEmpty {
             let passing = node.anyOf.contains { sub in
                 var e: [FieldError] = []
@@ -50,6 +51,46 @@ enum SchemaValidation {
             var e: [FieldError] = []
             validate(value, node: not, path: path, errors: &e)
             if e.isEmpty { errors.append(.invalid(path, value, "\(inBody(path)) must not validate the schema (not)")) }
+        }
+    }
+
+    static func check(_ rule: CELValidationRule, value: JSONValue, node: SchemaNode, path: String, errors: inout [FieldError]) {
+        guard let program = rule.program, !program.usesOldSelf else { return }
+        let detail: String
+        do {
+            if case .bool(true) = try program.evaluate(self: value) { return }
+            if let custom = rule.message {
+                detail = custom
+            } else if let text = evaluatedMessage(rule, value), !text.isEmpty {
+                detail = text
+            } else {
+                detail = "failed rule: \(rule.rule)"
+            }
+        } catch {
+            // Outside the subset at run time (an unknown function): not enforced here.
+            guard case .runtime(let message) = error else { return }
+            detail = "\(message) evaluating rule: \(rule.rule)"
+        }
+        var field = path
+        if let fieldPath = rule.fieldPath, !fieldPath.isEmpty {
+            field = fieldPath.hasPrefix(".") ? path + fieldPath : StructuralSchema.join(path, fieldPath)
+        }
+        let typeName = JSONValue.string(node.type ?? actualTypeName(value))
+        switch rule.reason {
+        case "FieldValueForbidden": errors.append(.forbidden(field, detail))
+        case "FieldValueRequired": errors.append(.required(field, detail))
+        case "FieldValueDuplicate": errors.append(.duplicate(field, typeName))
+        default: errors.append(.invalid(field, typeName, detail))
+        }
+    }
+
+    /// The server falls back to the default message when `messageExpression` fails.
+    static func evaluatedMessage(_ rule: CELValidationRule, _ value: JSONValue) -> String? {
+        guard let expression = rule.messageExpression else { return nil }
+        do {
+            return try expression.evaluate(self: value).stringValue
+        } catch {
+            return nil
         }
     }
 

@@ -21,8 +21,10 @@ public struct SchemaError: Error, Sendable, Equatable, CustomStringConvertible {
 /// - `validate` reports failures with the reasons and wording of the real server
 ///   (`Required value`, `Unsupported value: ...`, `... in body should match '...'`).
 /// Caveats:
-/// - `x-kubernetes-validations` (CEL) rules are parsed but not enforced: the real server
-///   enforces them, so the operator must not rely on the dev server to catch CEL violations.
+/// - `x-kubernetes-validations` (CEL) rules are enforced only when they fall in the subset
+///   `CELProgram` understands (field access, comparisons, `has`, `in`, `size`, string functions,
+///   list macros); other rules and transition rules (`oldSelf`) are skipped. The real server
+///   enforces all of them, so the operator must not rely on the dev server to catch CEL violations.
 /// - `pattern` uses NSRegularExpression; Kubernetes uses Go's RE2. They agree on the
 ///   common subset (anchors, classes, quantifiers) but not on look-arounds, which RE2 lacks.
 public struct StructuralSchema: Sendable {
@@ -206,8 +208,10 @@ public final class SchemaNode: Sendable {
     public let anyOf: [SchemaNode]
     public let oneOf: [SchemaNode]
     public let not: SchemaNode?
-    /// CEL rules, kept for documentation and `kubectl explain`; not evaluated (see `StructuralSchema`).
+    /// The raw `x-kubernetes-validations` entries.
     public let celRules: [JSONValue]
+    /// The rules in the subset `CELProgram` evaluates; others are skipped (see `StructuralSchema`).
+    let celValidations: [CELValidationRule]
 
     var hasValueValidation: Bool {
         enumValues != nil || pattern != nil || minimum != nil || maximum != nil || minLength != nil || maxLength != nil
@@ -257,6 +261,7 @@ public final class SchemaNode: Sendable {
         listMapKeys = (s["x-kubernetes-list-map-keys"].arrayValue ?? []).compactMap(\.stringValue)
         mapType = s["x-kubernetes-map-type"].stringValue
         celRules = s["x-kubernetes-validations"].arrayValue ?? []
+        celValidations = celRules.compactMap(CELValidationRule.init(json:))
 
         var properties: [String: SchemaNode] = [:]
         for (key, child) in s["properties"].objectValue ?? [:] {
@@ -357,5 +362,28 @@ final class CompiledPattern: @unchecked Sendable {
     /// Unanchored search, as JSON Schema's `pattern` means.
     func matches(_ s: String) -> Bool {
         regex.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil
+    }
+}
+
+/// One `x-kubernetes-validations` entry with its program parsed once.
+struct CELValidationRule: Sendable {
+    let rule: String
+    let message: String?
+    let messageExpression: CELProgram?
+    let reason: String
+    let fieldPath: String?
+    /// nil when the rule is outside the evaluator's subset.
+    let program: CELProgram?
+
+    init?(json: JSONValue) {
+        guard let rule = json["rule"].stringValue else { return nil }
+        self.rule = rule
+        message = json["message"].stringValue
+        messageExpression = json["messageExpression"].stringValue.flatMap { text in
+            do { return try CELProgram(text) } catch { return nil }
+        }
+        reason = json["reason"].stringValue ?? "FieldValueInvalid"
+        fieldPath = json["fieldPath"].stringValue
+        do { program = try CELProgram(rule) } catch { program = nil }
     }
 }
