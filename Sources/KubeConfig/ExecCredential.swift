@@ -90,8 +90,13 @@ public enum ExecCredentialRunner {
             if let hint = config.installHint { problem += "; \(hint)" }
             throw failure(problem)
         }
-        let outcome = try await PluginProcess.run(
-            executable: executable, arguments: config.args, environment: environment, timeout: config.timeout)
+        let outcome: PluginProcess.Outcome
+        do {
+            outcome = try await PluginProcess.run(
+                executable: executable, arguments: config.args, environment: environment, timeout: config.timeout)
+        } catch let error as KubeConfigError {
+            throw failure(error.problem)
+        }
         if outcome.timedOut {
             throw failure("exec plugin \"\(config.command)\" did not finish within \(config.timeout)")
         }
@@ -171,6 +176,9 @@ enum RFC3339 {
 }
 
 /// A child process whose output and exit are collected off the cooperative thread pool.
+///
+/// Caveats: after a timeout the caller is answered once the plugin itself has exited, even if
+/// a grandchild still holds the output pipes open (their readers finish when it exits).
 final class PluginProcess: @unchecked Sendable {
     struct Outcome: Sendable {
         var status: Int32
@@ -179,10 +187,19 @@ final class PluginProcess: @unchecked Sendable {
         var timedOut: Bool
     }
 
+    private struct Progress {
+        var stdout: [UInt8]?
+        var stderr: [UInt8]?
+        var exited = false
+        var timedOut = false
+        var launchError: String?
+        var continuation: CheckedContinuation<Void, Never>?
+    }
+
     // Process is not Sendable: it is configured only before launch; afterwards it is only
     // queried (isRunning, terminationStatus) and signalled, which is safe from any thread.
     private let process = Process()
-    private let state = Mutex<(stdout: [UInt8], stderr: [UInt8], timedOut: Bool)>(([], [], false))
+    private let progress = Mutex(Progress())
 
     static func run(executable: String, arguments: [String], environment: [String: String], timeout: Duration) async throws -> Outcome {
         let plugin = PluginProcess()
@@ -194,7 +211,28 @@ final class PluginProcess: @unchecked Sendable {
     }
 
     private func stop() {
-        if process.isRunning { process.terminate() }
+        if process.isRunning { signalGroup(SIGTERM) }
+    }
+
+    /// Foundation starts the plugin as the leader of its own process group; signalling the
+    /// group also stops what the plugin started (a shell script's children), which would
+    /// otherwise keep the output pipes open.
+    private func signalGroup(_ signal: Int32) {
+        let pid = process.processIdentifier
+        guard pid > 0 else { return }
+        if kill(-pid, signal) != 0 { kill(pid, signal) }
+    }
+
+    /// Records a step and wakes the waiter once the outcome is complete.
+    private func update(_ change: (inout Progress) -> Void) {
+        let ready: CheckedContinuation<Void, Never>? = progress.withLock { state in
+            change(&state)
+            let drained = state.stdout != nil && state.stderr != nil
+            guard state.exited, drained || state.timedOut, let continuation = state.continuation else { return nil }
+            state.continuation = nil
+            return continuation
+        }
+        ready?.resume()
     }
 
     private func launch(executable: String, arguments: [String], environment: [String: String], timeout: Duration) async throws -> Outcome {
@@ -206,38 +244,45 @@ final class PluginProcess: @unchecked Sendable {
         process.standardOutput = stdout
         process.standardError = stderr
         process.standardInput = FileHandle.nullDevice
+        process.terminationHandler = { [self] _ in update { $0.exited = true } }
 
-        let group = DispatchGroup()
-        group.enter()
-        process.terminationHandler = { _ in group.leave() }
-        do {
-            try process.run()
-        } catch {
-            throw KubeConfigError(file: nil, context: nil, field: nil, problem: "cannot start exec plugin \(executable): \(error.localizedDescription)")
-        }
-        // Both pipes are drained concurrently so a chatty plugin cannot block on a full pipe.
-        for (pipe, isStdout) in [(stdout, true), (stderr, false)] {
-            group.enter()
-            DispatchQueue.global().async {
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                self.state.withLock { if isStdout { $0.stdout = Array(data) } else { $0.stderr = Array(data) } }
-                group.leave()
-            }
-        }
-        let (seconds, attoseconds) = timeout.components
-        let deadline = DispatchTime.now() + .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
-        DispatchQueue.global().asyncAfter(deadline: deadline) { [self] in
-            guard process.isRunning else { return }
-            state.withLock { $0.timedOut = true }
-            process.terminate()
-            DispatchQueue.global().asyncAfter(deadline: .now() + 2) { [self] in
-                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            }
-        }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            group.notify(queue: .global()) { continuation.resume() }
+            progress.withLock { $0.continuation = continuation }
+            do {
+                try process.run()
+            } catch {
+                update {
+                    $0.exited = true
+                    $0.stdout = []
+                    $0.stderr = []
+                    $0.launchError = error.localizedDescription
+                }
+                return
+            }
+            // Both pipes are drained concurrently so a chatty plugin cannot block on a full pipe.
+            for (pipe, isStdout) in [(stdout, true), (stderr, false)] {
+                DispatchQueue.global().async { [self] in
+                    let data = Array(pipe.fileHandleForReading.readDataToEndOfFile())
+                    update { if isStdout { $0.stdout = data } else { $0.stderr = data } }
+                }
+            }
+            let (seconds, attoseconds) = timeout.components
+            let deadline = DispatchTime.now() + .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
+            DispatchQueue.global().asyncAfter(deadline: deadline) { [self] in
+                guard process.isRunning else { return }
+                update { $0.timedOut = true }
+                signalGroup(SIGTERM)
+                DispatchQueue.global().asyncAfter(deadline: .now() + 2) { [self] in
+                    if process.isRunning { signalGroup(SIGKILL) }
+                }
+            }
         }
-        let collected = state.withLock { $0 }
-        return Outcome(status: process.terminationStatus, stdout: collected.stdout, stderr: collected.stderr, timedOut: collected.timedOut)
+        let collected = progress.withLock { $0 }
+        if let launchError = collected.launchError {
+            throw KubeConfigError(file: nil, context: nil, field: nil, problem: "cannot start exec plugin \(executable): \(launchError)")
+        }
+        return Outcome(
+            status: collected.exited && !collected.timedOut ? process.terminationStatus : -1,
+            stdout: collected.stdout ?? [], stderr: collected.stderr ?? [], timedOut: collected.timedOut)
     }
 }

@@ -18,7 +18,7 @@ public enum InClusterConfig {
             throw KubeConfigError(file: nil, context: nil, field: "KUBERNETES_SERVICE_HOST, KUBERNETES_SERVICE_PORT",
                                   problem: "not running in a cluster: both environment variables must be set")
         }
-        let directory = (root as NSString).appendingPathComponent(serviceAccountDirectory)
+        let directory = ((root as NSString).appendingPathComponent(String(serviceAccountDirectory.dropFirst())) as NSString).standardizingPath
         let tokenPath = (directory as NSString).appendingPathComponent("token")
         guard FileManager.default.isReadableFile(atPath: tokenPath) else {
             throw KubeConfigError(file: tokenPath, context: nil, field: nil, problem: "service-account token not found or unreadable")

@@ -34,7 +34,9 @@ public struct KubeConfig: Sendable {
         public var clientKeyData: String?
         public var username: String?
         public var password: String?
-        public var exec: Exec?
+        /// The `exec` stanza as written; checked only when a context using this user is
+        /// resolved, so a broken user that nobody selects does not break the file (as in client-go).
+        public var execStanza: JSONValue?
         public var hasAuthProvider: Bool
         public var file: String
     }
@@ -111,10 +113,6 @@ extension KubeConfig {
                 file: file)
         }
         for (name, body, path) in try reader.namedList(root, "users", body: "user") {
-            var exec: Exec?
-            if let execValue = body["exec"], !execValue.isNull {
-                exec = try reader.exec(execValue, at: path + ".exec", baseDirectory: baseDirectory)
-            }
             config.users[name] = User(
                 name: name,
                 token: try reader.string(body, "token", at: path),
@@ -125,7 +123,7 @@ extension KubeConfig {
                 clientKeyData: try reader.string(body, "client-key-data", at: path),
                 username: try reader.string(body, "username", at: path),
                 password: try reader.string(body, "password", at: path),
-                exec: exec,
+                execStanza: body["exec"].flatMap { $0.isNull ? nil : $0 },
                 hasAuthProvider: !(body["auth-provider"]?.isNull ?? true),
                 file: file)
         }

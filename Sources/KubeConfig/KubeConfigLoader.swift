@@ -196,7 +196,7 @@ extension KubeConfig {
         if hasBearer, hasBasic {
             throw fail("username", "more than one authentication method: a token and a username/password; keep one")
         }
-        if user.exec != nil, certificate != nil, !hasBearer, !hasBasic {
+        if user.execStanza != nil, certificate != nil, !hasBearer, !hasBasic {
             throw fail("exec", "cannot be combined with a client certificate; the plugin supplies the certificate")
         }
         var base = RequestCredentials(clientCertificatePEM: certificate, clientKeyPEM: key)
@@ -214,7 +214,16 @@ extension KubeConfig {
             base.authorizationHeader = "Basic \(Data(pair.utf8).base64EncodedString())"
             return CredentialProvider(source: .fixed(base))
         }
-        if let exec = user.exec {
+        if let stanza = user.execStanza {
+            let exec: KubeConfig.Exec
+            do {
+                exec = try FieldReader(file: user.file).exec(
+                    stanza, at: path + ".exec", baseDirectory: (user.file as NSString).deletingLastPathComponent)
+            } catch {
+                var located = error
+                located.context = contextName
+                throw located
+            }
             var clusterInfo: JSONValue?
             if exec.provideClusterInfo {
                 var info: JSONValue = ["server": .string(server)]
