@@ -7,7 +7,7 @@ import Synchronization
 public final class LeadershipGate: Sendable {
     private struct State {
         var leading = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
+        var waiters: [(id: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
     }
     private let state = Mutex(State())
 
@@ -22,23 +22,38 @@ public final class LeadershipGate: Sendable {
 
     public var isLeading: Bool { state.withLock { $0.leading } }
 
-    /// Returns once this replica leads (at once if it already does).
-    public func waitUntilLeading() async {
-        await withCheckedContinuation { continuation in
-            let open = state.withLock { s -> Bool in
-                if s.leading { return true }
-                s.waiters.append(continuation)
-                return false
+    /// Returns once this replica leads (at once if it already does); throws
+    /// `CancellationError` if the task is cancelled first.
+    public func waitUntilLeading() async throws {
+        let id = UInt64.random(in: 0...UInt64.max)
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let open = state.withLock { s -> Bool? in
+                    if s.leading { return true }
+                    if Task.isCancelled { return false }
+                    s.waiters.append((id, continuation))
+                    return nil
+                }
+                switch open {
+                case true?: continuation.resume()
+                case false?: continuation.resume(throwing: CancellationError())
+                case nil: break
+                }
             }
-            if open { continuation.resume() }
+        } onCancel: {
+            let waiter = state.withLock { s -> CheckedContinuation<Void, any Error>? in
+                guard let index = s.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return s.waiters.remove(at: index).continuation
+            }
+            waiter?.resume(throwing: CancellationError())
         }
     }
 
     func open() {
-        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+        let waiters = state.withLock { s -> [CheckedContinuation<Void, any Error>] in
             s.leading = true
             defer { s.waiters = [] }
-            return s.waiters
+            return s.waiters.map(\.continuation)
         }
         for waiter in waiters { waiter.resume() }
     }

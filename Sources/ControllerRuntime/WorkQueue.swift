@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A rate-limited queue of object keys, with controller-runtime's guarantees.
 ///
 /// Guarantees:
@@ -14,6 +16,9 @@
 /// only when the test advances time.
 public actor WorkQueue {
     public nonisolated let name: String
+    /// Set synchronously by `beginShutDown()` so no key is handed out after a shutdown
+    /// request, even before the actor has processed it.
+    private nonisolated let stopping = Atomic<Bool>(false)
     private let clock: any RuntimeClock
     private var rateLimiter: RetryRateLimiter
     private let metrics: WorkQueueMetrics?
@@ -42,7 +47,7 @@ public actor WorkQueue {
     public var inFlight: Set<ObjectKey> { Set(processing.keys) }
     /// Keys scheduled for later by `add(_:after:)` or `addRateLimited`.
     public var delayedCount: Int { waiting.count }
-    public var isShuttingDown: Bool { shuttingDown }
+    public nonisolated var isShuttingDown: Bool { stopping.load(ordering: .acquiring) }
 
     /// Queues `key` unless it is already queued; if it is being processed it is re-queued
     /// once that finishes.
@@ -91,8 +96,8 @@ public actor WorkQueue {
     /// The next key to process, waiting for one if the queue is empty; nil once shut down.
     /// The caller must call `done(_:)` with the key when finished.
     public func next() async -> ObjectKey? {
+        if isShuttingDown { return nil }
         if let key = takeNext() { return key }
-        if shuttingDown { return nil }
         nextWaiterID += 1
         let id = nextWaiterID
         return await withTaskCancellationHandler {
@@ -122,8 +127,16 @@ public actor WorkQueue {
         }
     }
 
+    /// Stops handing out keys at once, from any context (e.g. a graceful-shutdown handler);
+    /// the rest of `shutDown()` follows asynchronously.
+    public nonisolated func beginShutDown() {
+        stopping.store(true, ordering: .releasing)
+        Task { await self.shutDown() }
+    }
+
     /// Stops handing out keys: waiting workers get nil, pending timers are cancelled.
     public func shutDown() {
+        stopping.store(true, ordering: .releasing)
         shuttingDown = true
         for (_, pending) in waiting { pending.timer.cancel() }
         waiting = [:]
@@ -157,7 +170,7 @@ public actor WorkQueue {
 
     private func enqueue(_ key: ObjectKey) {
         queuedAt[key] = clock.now
-        if let index = waiters.indices.first {
+        if !isShuttingDown, let index = waiters.indices.first {
             let waiter = waiters.remove(at: index)
             hand(key)
             waiter.continuation.resume(returning: key)
@@ -168,10 +181,9 @@ public actor WorkQueue {
     }
 
     private func takeNext() -> ObjectKey? {
-        guard !shuttingDown || depth > 0, head < queue.count else { return nil }
         // Once shut down, queued keys are dropped rather than started: draining waits only
         // for in-flight work, like controller-runtime's ShutDownWithDrain.
-        if shuttingDown { return nil }
+        guard !isShuttingDown, head < queue.count else { return nil }
         let key = queue[head]
         head += 1
         if head > 64 && head * 2 > queue.count {

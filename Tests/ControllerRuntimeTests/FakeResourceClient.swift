@@ -138,7 +138,7 @@ actor FakeResourceClient: ResourceClient {
             let path = pointer(operation["path"].stringValue ?? "")
             switch operation["op"].stringValue {
             case "test":
-                if object[path: path] != operation["value"] { throw ResourceClientError(statusCode: 422, reason: "Invalid", message: "test failed") }
+                if value(in: object, at: path) != operation["value"] { throw ResourceClientError(statusCode: 422, reason: "Invalid", message: "test failed") }
             case "add", "replace":
                 if let last = path.last, let index = Int(last) {
                     var array = object[path: Array(path.dropLast())].arrayValue ?? []
@@ -208,6 +208,14 @@ actor FakeResourceClient: ResourceClient {
         let stored = seed(type, object)
         emit(type, existed ? .modified(stored) : .added(stored))
         return stored
+    }
+
+    private func value(in object: JSONValue, at path: [String]) -> JSONValue {
+        var current = object
+        for component in path {
+            if let index = Int(component), current.arrayValue != nil { current = current[index] } else { current = current[component] }
+        }
+        return current
     }
 
     private func key(of object: JSONValue) -> ObjectKey {

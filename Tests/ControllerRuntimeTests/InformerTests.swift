@@ -84,7 +84,7 @@ actor ChangeRecorder<Payload: Sendable> {
 }
 
 @Suite struct InformerTests {
-    let logger = Logger(label: "test")
+    let logger = Logger.quiet
 
     func makeInformer(_ client: FakeResourceClient, clock: ManualClock = ManualClock(), pageSize: Int = 500, metrics: RuntimeMetrics? = nil) -> Informer<CompactJSON> {
         Informer(resource: Fixture.configMaps, client: client, transform: .strippedCompactJSON, pageSize: pageSize, clock: clock, metrics: metrics, logger: logger)

@@ -94,11 +94,11 @@ import Testing
         let client = FakeResourceClient()
         let clock = ManualClock()
         let leaseKey = ObjectKey(namespace: "medsearch-system", name: "medsearch-operator")
-        let first = LeaderElector(lease: leaseKey, identity: "replica-1", client: client, clock: clock, logger: Logger(label: "test"))
-        let second = LeaderElector(lease: leaseKey, identity: "replica-2", client: client, clock: clock, logger: Logger(label: "test"))
+        let first = LeaderElector(lease: leaseKey, identity: "replica-1", client: client, clock: clock, logger: .quiet)
+        let second = LeaderElector(lease: leaseKey, identity: "replica-2", client: client, clock: clock, logger: .quiet)
 
         let firstRun = Task { try await first.run() }
-        await first.gate.waitUntilLeading()
+        try await first.gate.waitUntilLeading()
         let secondRun = Task { try await second.run() }
         await clock.waitForSleepers(count: 2)
         #expect(first.isLeader)
@@ -116,7 +116,7 @@ import Testing
         #expect(released[path: ["spec", "leaseDurationSeconds"]] == 1)
 
         clock.advance(by: .seconds(2))
-        await second.gate.waitUntilLeading()
+        try await second.gate.waitUntilLeading()
         let taken = try #require(await client.stored(.lease, leaseKey))
         #expect(taken[path: ["spec", "holderIdentity"]] == "replica-2")
         #expect(taken[path: ["spec", "leaseTransitions"]] == 1)
