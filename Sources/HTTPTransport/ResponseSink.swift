@@ -119,12 +119,15 @@ final class ResponseSink: Sendable {
             state.failure = failure
             state.headComplete = state.headComplete || failure == nil
             head = HTTPResponseHead(status: state.status, headers: state.headers)
-            response = HTTPResponse(status: state.status, headers: state.headers, body: state.collected)
-            state.collected = []
             resumeHead = state.headWaiter
             state.headWaiter = nil
             resumeResponse = state.responseWaiter
             state.responseWaiter = nil
+            if resumeResponse != nil {
+                // Handed over now; otherwise `awaitResponse` picks the body up later.
+                response = HTTPResponse(status: state.status, headers: state.headers, body: state.collected)
+                state.collected = []
+            }
             resumeBody = state.bodyWaiter
             state.bodyWaiter = nil
             if failure != nil {

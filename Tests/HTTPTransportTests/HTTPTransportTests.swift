@@ -66,6 +66,18 @@ struct HTTPTransportTests {
         try await server.stop()
     }
 
+    @Test func send_manyQuickResponses_eachKeepsItsBody() async throws {
+        // Small answers can finish on the loop thread before the caller starts waiting;
+        // the body must still reach it.
+        let server = try await LoopbackHTTPServer { request in .full(status: 200, body: Array(request.uri.utf8)) }
+        let transport = HTTPTransport()
+        for index in 0..<300 {
+            let response = try await transport.send(HTTPRequest(url: server.baseURL + "/q/\(index)"))
+            #expect(response.body == Array("/q/\(index)".utf8))
+        }
+        try await server.stop()
+    }
+
     @Test func send_manyConcurrentRequests_allCompleteOnOneTransport() async throws {
         let server = try await LoopbackHTTPServer(respond: echo)
         let transport = HTTPTransport()

@@ -175,7 +175,11 @@ private final class ScriptedHandler: ChannelInboundHandler, RemovableChannelHand
         let events = self.events
         context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(piece)))).assumeIsolated().whenSuccess {
             events.server?.update { $0.streamedBytes += piece.readableBytes }
-            self.writeStream(context: context, remaining: remaining - piece.readableBytes, chunk: chunk)
+            // Through the loop rather than directly: writes that complete at once would
+            // otherwise recurse once per chunk and overflow the stack.
+            context.eventLoop.assumeIsolated().execute {
+                self.writeStream(context: context, remaining: remaining - piece.readableBytes, chunk: chunk)
+            }
         }
     }
 }

@@ -1,0 +1,206 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// A request as the loopback server received it.
+struct ReceivedRequest: Sendable {
+    var method: String
+    var uri: String
+    var headers: [(String, String)]
+    var body: [UInt8]
+
+    func header(_ name: String) -> String? {
+        headers.first { $0.0.lowercased() == name.lowercased() }?.1
+    }
+}
+
+/// How the loopback server answers one request.
+enum ScriptedResponse: Sendable {
+    case full(status: Int, headers: [(String, String)] = [], body: [UInt8] = [])
+    /// Chunked body of `total` bytes, each write waiting for the previous one to flush so
+    /// the server itself respects TCP back-pressure.
+    case streamed(total: Int, chunkSize: Int)
+    /// Chunked body made of these pieces, sent in order, then ended.
+    case chunks(status: Int, headers: [(String, String)] = [], [[UInt8]])
+    /// Never answers; the connection stays open until the client leaves.
+    case hang
+    /// Chunked body produced piece by piece (index 0, 1, … until nil), each piece
+    /// written only after the previous one was flushed.
+    case generated(status: Int, next: @Sendable (Int) -> [UInt8]?)
+}
+
+/// An HTTP/1.1 server on 127.0.0.1 with an ephemeral port, answering from a script and
+/// recording what it saw: connections accepted and closed, requests, streamed bytes.
+final class LoopbackHTTPServer: Sendable {
+    struct Record: Sendable {
+        var accepted = 0
+        var closed = 0
+        var requests: [ReceivedRequest] = []
+        var streamedBytes = 0
+    }
+
+    private let group: MultiThreadedEventLoopGroup
+    private let channel: any Channel
+    let record = Mutex(Record())
+    private let waiters = Mutex<[(predicate: @Sendable (Record) -> Bool, continuation: CheckedContinuation<Void, Never>)]>([])
+
+    var port: Int { channel.localAddress!.port! }
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    init(respond: @escaping @Sendable (ReceivedRequest) -> ScriptedResponse) async throws {
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let box = ServerBox()
+        channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    box.server?.update { $0.accepted += 1 }
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(
+                        ScriptedHandler(respond: respond, events: box))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        box.set(self)
+    }
+
+    func stop() async throws {
+        try await channel.close()
+        try await group.shutdownGracefully()
+    }
+
+    func update(_ change: (inout Record) -> Void) {
+        let snapshot = record.withLock { record in
+            change(&record)
+            return record
+        }
+        let ready = waiters.withLock { waiters in
+            var ready: [CheckedContinuation<Void, Never>] = []
+            waiters.removeAll { waiter in
+                guard waiter.predicate(snapshot) else { return false }
+                ready.append(waiter.continuation)
+                return true
+            }
+            return ready
+        }
+        for continuation in ready { continuation.resume() }
+    }
+
+    /// Suspends until the record satisfies `predicate` (at once if it already does).
+    func waitUntil(_ predicate: @escaping @Sendable (Record) -> Bool) async {
+        await withCheckedContinuation { continuation in
+            let satisfied = waiters.withLock { waiters in
+                if predicate(record.withLock { $0 }) { return true }
+                waiters.append((predicate, continuation))
+                return false
+            }
+            if satisfied { continuation.resume() }
+        }
+    }
+
+    var snapshot: Record { record.withLock { $0 } }
+}
+
+/// Lets channel handlers reach the server object created after the bootstrap.
+final class ServerBox: Sendable {
+    private let reference = Mutex<LoopbackHTTPServer?>(nil)
+    var server: LoopbackHTTPServer? { reference.withLock { $0 } }
+    func set(_ server: LoopbackHTTPServer) { reference.withLock { $0 = server } }
+}
+
+private final class ScriptedHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let respond: @Sendable (ReceivedRequest) -> ScriptedResponse
+    let events: ServerBox
+    var current: ReceivedRequest?
+
+    init(respond: @escaping @Sendable (ReceivedRequest) -> ScriptedResponse, events: ServerBox) {
+        self.respond = respond
+        self.events = events
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        events.server?.update { $0.closed += 1 }
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            current = ReceivedRequest(
+                method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) }, body: [])
+        case .body(var buffer):
+            current?.body.append(contentsOf: buffer.readBytes(length: buffer.readableBytes) ?? [])
+        case .end:
+            guard let request = current else { return }
+            current = nil
+            events.server?.update { $0.requests.append(request) }
+            answer(respond(request), context: context, method: request.method)
+        }
+    }
+
+    private func answer(_ response: ScriptedResponse, context: ChannelHandlerContext, method: String) {
+        switch response {
+        case .full(let status, let extra, let body):
+            var headers = HTTPHeaders(extra)
+            headers.replaceOrAdd(name: "Content-Length", value: String(body.count))
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: headers))), promise: nil)
+            if !body.isEmpty && method != "HEAD" {
+                context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
+            }
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        case .chunks(let status, let extra, let pieces):
+            var headers = HTTPHeaders(extra)
+            headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: headers))), promise: nil)
+            for piece in pieces {
+                context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: piece)))), promise: nil)
+            }
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        case .streamed(let total, let chunkSize):
+            let headers = HTTPHeaders([("Transfer-Encoding", "chunked")])
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+            writeStream(context: context, remaining: total, chunk: ByteBuffer(repeating: 0x61, count: chunkSize))
+        case .hang:
+            break
+        case .generated(let status, let next):
+            let headers = HTTPHeaders([("Transfer-Encoding", "chunked"), ("Content-Type", "application/json")])
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: headers))), promise: nil)
+            writeGenerated(context: context, index: 0, next: next)
+        }
+    }
+
+    private func writeGenerated(context: ChannelHandlerContext, index: Int, next: @escaping @Sendable (Int) -> [UInt8]?) {
+        guard let piece = next(index) else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            return
+        }
+        let events = self.events
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: piece))))).assumeIsolated().whenSuccess {
+            events.server?.update { $0.streamedBytes += piece.count }
+            context.eventLoop.assumeIsolated().execute {
+                self.writeGenerated(context: context, index: index + 1, next: next)
+            }
+        }
+    }
+
+    private func writeStream(context: ChannelHandlerContext, remaining: Int, chunk: ByteBuffer) {
+        guard remaining > 0 else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            return
+        }
+        let piece = chunk.getSlice(at: chunk.readerIndex, length: min(remaining, chunk.readableBytes))!
+        let events = self.events
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(piece)))).assumeIsolated().whenSuccess {
+            events.server?.update { $0.streamedBytes += piece.readableBytes }
+            // Through the loop rather than directly: writes that complete at once would
+            // otherwise recurse once per chunk and overflow the stack.
+            context.eventLoop.assumeIsolated().execute {
+                self.writeStream(context: context, remaining: remaining - piece.readableBytes, chunk: chunk)
+            }
+        }
+    }
+}
