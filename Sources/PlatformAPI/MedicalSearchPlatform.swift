@@ -133,6 +133,11 @@ public struct AlarmSettings: Sendable, Equatable {
     public var enabled: Bool
     public var cpuUtilizationPercent: Int64
     public var http5xxRatePercent: Int64
+    public init(enabled: Bool, cpuUtilizationPercent: Int64, http5xxRatePercent: Int64) {
+        self.enabled = enabled
+        self.cpuUtilizationPercent = cpuUtilizationPercent
+        self.http5xxRatePercent = http5xxRatePercent
+    }
 }
 
 /// Where traffic may come from and go to, for the NetworkPolicies.

@@ -41,12 +41,6 @@ extension MedicalSearchPlatformSpec {
                 seen[name] = role
             }
         }
-        if let id = database.adoptInstanceIdentifier, id.hasSuffix("-") || id.contains("--") {
-            out.append(SpecViolation(field: "spec.database.adopt.instanceIdentifier", message: "must not end with '-' or contain '--'"))
-        }
-        if let id = cache.adoptReplicationGroupId, id.hasSuffix("-") || id.contains("--") {
-            out.append(SpecViolation(field: "spec.cache.adopt.replicationGroupId", message: "must not end with '-' or contain '--'"))
-        }
         for (i, cidr) in networking.dataStoreCIDRs.enumerated() where !Self.isValidCIDR(cidr) {
             out.append(SpecViolation(field: "spec.networking.dataStoreCIDRs[\(i)]", message: "\"\(cidr)\" is not an IPv4 CIDR"))
         }

@@ -84,6 +84,11 @@ public struct StorageLifecycle: Sendable, Equatable {
     public var infrequentAccessAfterDays: Int64
     public var glacierAfterDays: Int64
     public var deepArchiveAfterDays: Int64
+    public init(infrequentAccessAfterDays: Int64, glacierAfterDays: Int64, deepArchiveAfterDays: Int64) {
+        self.infrequentAccessAfterDays = infrequentAccessAfterDays
+        self.glacierAfterDays = glacierAfterDays
+        self.deepArchiveAfterDays = deepArchiveAfterDays
+    }
 }
 
 public struct StorageTier: Sendable, Equatable {
