@@ -15,6 +15,22 @@ import TLS
         #expect(SHA256.hash(lazyBytes) == SHA256.hash(Array(lazyBytes)))
     }
 
+    @Test func incrementalHasher_fedInUnevenPieces_equalsTheOneShotDigest() {
+        let million = [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)
+        var hasher = SHA256Hasher()
+        var offset = 0
+        var piece = 1
+        while offset < million.count {
+            let end = min(million.count, offset + piece)
+            hasher.update(million[offset..<end])
+            offset = end
+            piece = piece * 3 % 65_521 + 1
+        }
+        #expect(hasher.finalize().hexEncodedString == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        let empty = SHA256Hasher()
+        #expect(empty.finalize() == SHA256.hash([UInt8]()))
+    }
+
     // RFC 4231 test cases 1, 2 and 6.
     @Test func hmacSHA256_ofRFC4231Cases_matchesPublishedMACs() {
         #expect(

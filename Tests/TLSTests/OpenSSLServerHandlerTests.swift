@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTransport
 import NIOCore
 import NIOEmbedded
 import Testing
@@ -123,6 +124,40 @@ private struct Fixture {
         #expect(fixture.server.observations.requests == 0)
         #expect(fixture.server.observations.errors.contains { $0.contains("client certificate rejected") },
             "\(fixture.server.observations.errors)")
+        try await fixture.shutdown()
+    }
+
+    @Test func clientCertificate_withoutClientAuthUsage_isRejectedEvenWhenSignedByTheClientCA() async throws {
+        let fixture = try await Fixture(clientCertificateMode: .optional)
+        // A server certificate carries serverAuth only; OpenSSL checks the purpose of client chains.
+        let serverOnly = try fixture.clientCA.issueServerCertificate(commonName: "not-a-client")
+        let result = try await fixture.curl(try fixture.clientCertificateFiles(serverOnly) + [fixture.server.url("/whoami")])
+        #expect(result.status != 0, "\(result)")
+        #expect(fixture.server.observations.requests == 0)
+        try await fixture.shutdown()
+    }
+
+    @Test func inProcessLibcurlTransport_withClientCertificate_isIdentifiedAcrossConcurrentRequests() async throws {
+        let fixture = try await Fixture(clientCertificateMode: .required)
+        let bob = try fixture.clientCA.issueClientCertificate(commonName: "bob", organizations: ["viewers"])
+        let transport = HTTPTransport(configuration: .init(tls: TLSConfiguration(
+            certificateAuthorityPEM: Array(fixture.serverCA.certificatePEM.utf8),
+            clientCertificatePEM: Array(bob.certificatePEM.utf8),
+            clientKeyPEM: Array(bob.privateKeyPEM.utf8))))
+        defer { transport.shutdown() }
+        let url = fixture.server.url("/whoami")
+        let bodies = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<24 {
+                group.addTask {
+                    let response = try await transport.send(HTTPRequest(url: url, timeout: .seconds(30)))
+                    return "\(response.status) " + String(decoding: response.body, as: UTF8.self)
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(bodies.count == 24)
+        #expect(bodies.allSatisfy { $0 == "200 CN=bob;O=viewers" }, "\(Set(bodies))")
+        #expect(fixture.server.observations.handshakes.allSatisfy { $0.peer?.commonName == "bob" })
         try await fixture.shutdown()
     }
 
