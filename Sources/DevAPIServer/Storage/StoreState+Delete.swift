@@ -140,13 +140,13 @@ extension StoreState {
                 changed = true
             }
         }
-        guard changed else { return }
         let namespaceHeld = (value[path: ["spec", "finalizers"]].arrayValue ?? []).contains(.string(Finalizer.namespaceContents))
             && address.storage == ResourceType.namespaceKey.storageID
         if finalizers.isEmpty && !namespaceHeld {
             remove(address, work: &work)
             return
         }
+        guard changed else { return }
         value[path: ["metadata", "finalizers"]] = .array(finalizers.map { .string($0) })
         value[path: ["metadata", "resourceVersion"]] = .string(String(nextResourceVersion()))
         put(value, type: type, at: address, eventType: .modified)

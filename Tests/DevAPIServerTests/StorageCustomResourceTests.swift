@@ -1,0 +1,130 @@
+import DevAPIServer
+import JSON
+import Testing
+
+@Suite struct StorageCustomResourceTests {
+    @Test func creatingACRD_servesItsResource_andReportsItEstablished() throws {
+        let store = StoreFixture.makeStore()
+        #expect(store.resourceType(for: StoreKeys.widgets) == nil)
+        let crd = try store.create(StoreKeys.crds, namespace: nil, body: StoreFixture.widgetCRD())
+        let conditions = crd[path: ["status", "conditions"]].arrayValue ?? []
+        #expect(conditions.contains { $0["type"] == "Established" && $0["status"] == "True" })
+        #expect(conditions.contains { $0["type"] == "NamesAccepted" && $0["status"] == "True" })
+        #expect(crd[path: ["status", "acceptedNames", "kind"]] == "Widget")
+        let type = try #require(store.resourceType(for: StoreKeys.widgets))
+        #expect(type.kind == "Widget")
+        #expect(type.namespaced)
+        #expect(type.hasStatusSubresource)
+        #expect(type.shortNames == ["wd"])
+        #expect(type.printerColumns.map(\.name) == ["Size"])
+    }
+
+    @Test func crd_whoseNameIsNotPluralDotGroup_isInvalid() {
+        let store = StoreFixture.makeStore()
+        var crd = StoreFixture.widgetCRD()
+        crd[path: ["metadata", "name"]] = "gadgets.example.com"
+        let error = #expect(throws: APIError.self) { try store.create(StoreKeys.crds, namespace: nil, body: crd) }
+        #expect(error?.code == 422)
+    }
+
+    @Test func customResource_violatingTheSchema_isInvalidWithFieldCauses() throws {
+        let store = StoreFixture.makeStore()
+        _ = try store.create(StoreKeys.crds, namespace: nil, body: StoreFixture.widgetCRD())
+        let tooBig = #expect(throws: APIError.self) {
+            try store.create(StoreKeys.widgets, namespace: "default", body: StoreFixture.widget("w", size: 11))
+        }
+        #expect(tooBig?.code == 422)
+        #expect(tooBig?.details?.causes.contains { $0.field == "spec.size" } == true)
+        let badColor = #expect(throws: APIError.self) {
+            try store.create(StoreKeys.widgets, namespace: "default", body: StoreFixture.widget("w", size: 2, extra: ["color": "green"]))
+        }
+        #expect(badColor?.details?.causes.contains { $0.field == "spec.color" } == true)
+        var missing = StoreFixture.widget("w", size: 1)
+        missing["spec"] = .emptyObject
+        let required = #expect(throws: APIError.self) { try store.create(StoreKeys.widgets, namespace: "default", body: missing) }
+        #expect(required?.details?.causes.contains { $0.reason == "FieldValueRequired" } == true)
+    }
+
+    @Test func customResource_getsDefaults_andLosesUnknownFields() throws {
+        let store = StoreFixture.makeStore()
+        _ = try store.create(StoreKeys.crds, namespace: nil, body: StoreFixture.widgetCRD())
+        let created = try store.create(StoreKeys.widgets, namespace: "default", body: StoreFixture.widget("w", size: 2, extra: ["extra": "x"]))
+        #expect(created[path: ["spec", "color"]] == "red")
+        #expect(created[path: ["spec", "extra"]].isNull)
+        #expect(created["apiVersion"] == "example.com/v1")
+    }
+
+    @Test func customResource_withStrictFieldValidation_rejectsUnknownFields() throws {
+        let store = StoreFixture.makeStore()
+        _ = try store.create(StoreKeys.crds, namespace: nil, body: StoreFixture.widgetCRD())
+        let error = #expect(throws: APIError.self) {
+            try store.create(StoreKeys.widgets, namespace: "default", body: StoreFixture.widget("w", size: 2, extra: ["extra": "x"]),
+                             options: WriteOptions(fieldValidation: "Strict"))
+        }
+        #expect(error?.code == 400)
+    }
+
+    @Test func customResourceGeneration_movesOnSpecButNotOnStatusOrMetadata() throws {
+        let store = StoreFixture.makeStore()
+        _ = try store.create(StoreKeys.crds, namespace: nil, body: StoreFixture.widgetCRD())
+        let created = try store.create(StoreKeys.widgets, namespace: "default", body: StoreFixture.widget("w", size: 2))
+        var status = created
+        status["status"] = ["phase": "Ready"]
+        let afterStatus = try store.update(StoreKeys.widgets, namespace: "default", name: "w", subresource: "status", body: status).object
+        #expect(afterStatus[path: ["status", "phase"]] == "Ready")
+        #expect(afterStatus[path: ["metadata", "generation"]] == 1)
+        var labelled = afterStatus
+        labelled[path: ["metadata", "labels"]] = ["a": "b"]
+        let afterLabel = try store.update(StoreKeys.widgets, namespace: "default", name: "w", body: labelled).object
+        #expect(afterLabel[path: ["metadata", "generation"]] == 1)
+        var resized = afterLabel
+        resized[path: ["spec", "size"]] = 3
+        let afterResize = try store.update(StoreKeys.widgets, namespace: "default", name: "w", body: resized).object
+        #expect(afterResize[path: ["metadata", "generation"]] == 2)
+        #expect(afterResize[path: ["status", "phase"]] == "Ready")
+    }
+
+    @Test func customResource_updateWithoutResourceVersion_isInvalid() throws {
+        let store = StoreFixture.makeStore()
+        _ = try store.create(StoreKeys.crds, namespace: nil, body: StoreFixture.widgetCRD())
+        _ = try store.create(StoreKeys.widgets, namespace: "default", body: StoreFixture.widget("w", size: 2))
+        let error = #expect(throws: APIError.self) {
+            try store.update(StoreKeys.widgets, namespace: "default", name: "w", body: StoreFixture.widget("w", size: 3))
+        }
+        #expect(error?.code == 422)
+    }
+
+    @Test func strategicMergePatch_onCustomResource_isUnsupportedMediaType() throws {
+        let store = StoreFixture.makeStore()
+        _ = try store.create(StoreKeys.crds, namespace: nil, body: StoreFixture.widgetCRD())
+        _ = try store.create(StoreKeys.widgets, namespace: "default", body: StoreFixture.widget("w", size: 2))
+        let error = #expect(throws: APIError.self) {
+            try store.patch(StoreKeys.widgets, namespace: "default", name: "w", type: .strategic,
+                            body: StoreFixture.patchBytes(["spec": ["size": 3]]))
+        }
+        #expect(error?.code == 415)
+        #expect(error?.reason == "UnsupportedMediaType")
+    }
+
+    @Test func deletingACRD_removesItsObjects_andStopsServingIt() async throws {
+        let store = StoreFixture.makeStore()
+        _ = try store.create(StoreKeys.crds, namespace: nil, body: StoreFixture.widgetCRD())
+        _ = try store.create(StoreKeys.widgets, namespace: "default", body: StoreFixture.widget("w", size: 2))
+        let watch = try store.watch(StoreKeys.widgets, namespace: "default", options: ListOptions(resourceVersion: store.currentResourceVersion))
+        _ = try store.delete(StoreKeys.crds, namespace: nil, name: "widgets.example.com")
+        #expect(store.resourceType(for: StoreKeys.widgets) == nil)
+        #expect(throws: APIError.self) { try store.create(StoreKeys.widgets, namespace: "default", body: StoreFixture.widget("x", size: 2)) }
+        #expect(throws: APIError.self) { try store.get(StoreKeys.crds, namespace: nil, name: "widgets.example.com") }
+        var events: [WatchEvent] = []
+        for await event in watch { events.append(event) }
+        #expect(events.map(\.type) == [.deleted])
+    }
+
+    @Test func clusterScopedCustomResource_ignoresNamespaces() throws {
+        let store = StoreFixture.makeStore()
+        _ = try store.create(StoreKeys.crds, namespace: nil, body: StoreFixture.widgetCRD(scope: "Cluster"))
+        let created = try store.create(StoreKeys.widgets, namespace: nil, body: StoreFixture.widget("w", size: 2))
+        #expect(created[path: ["metadata", "namespace"]].isNull)
+        #expect(try store.list(StoreKeys.widgets, namespace: nil).items.count == 1)
+    }
+}
