@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Synchronization
+import TLS
 
 /// A request as the loopback server received it.
 struct ReceivedRequest: Sendable {
@@ -9,6 +10,8 @@ struct ReceivedRequest: Sendable {
     var uri: String
     var headers: [(String, String)]
     var body: [UInt8]
+    /// Common name of the verified client certificate, when TLS carried one.
+    var clientCertificateCommonName: String? = nil
 
     func header(_ name: String) -> String? {
         headers.first { $0.0.lowercased() == name.lowercased() }?.1
@@ -46,9 +49,13 @@ final class LoopbackHTTPServer: Sendable {
     private let waiters = Mutex<[(predicate: @Sendable (Record) -> Bool, continuation: CheckedContinuation<Void, Never>)]>([])
 
     var port: Int { channel.localAddress!.port! }
-    var baseURL: String { "http://127.0.0.1:\(port)" }
+    let usesTLS: Bool
+    var baseURL: String { "\(usesTLS ? "https" : "http")://127.0.0.1:\(port)" }
 
-    init(respond: @escaping @Sendable (ReceivedRequest) -> ScriptedResponse) async throws {
+    /// - Parameter tls: when set, connections are TLS (OpenSSL, HTTP/1.1 over ALPN).
+    init(tls: ServerTLSConfiguration? = nil, respond: @escaping @Sendable (ReceivedRequest) -> ScriptedResponse) async throws {
+        let tlsContext = try tls.map { try ServerTLSContext(configuration: $0) }
+        usesTLS = tls != nil
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let box = ServerBox()
         channel = try await ServerBootstrap(group: group)
@@ -56,6 +63,9 @@ final class LoopbackHTTPServer: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     box.server?.update { $0.accepted += 1 }
+                    if let tlsContext {
+                        try channel.pipeline.syncOperations.addHandler(OpenSSLServerHandler(context: tlsContext))
+                    }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(
                         ScriptedHandler(respond: respond, events: box))
@@ -116,10 +126,16 @@ private final class ScriptedHandler: ChannelInboundHandler, RemovableChannelHand
     let respond: @Sendable (ReceivedRequest) -> ScriptedResponse
     let events: ServerBox
     var current: ReceivedRequest?
+    var peerCommonName: String?
 
     init(respond: @escaping @Sendable (ReceivedRequest) -> ScriptedResponse, events: ServerBox) {
         self.respond = respond
         self.events = events
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let handshake = event as? TLSHandshakeCompleted { peerCommonName = handshake.peer?.commonName }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -131,7 +147,8 @@ private final class ScriptedHandler: ChannelInboundHandler, RemovableChannelHand
         switch unwrapInboundIn(data) {
         case .head(let head):
             current = ReceivedRequest(
-                method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) }, body: [])
+                method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) }, body: [],
+                clientCertificateCommonName: peerCommonName)
         case .body(var buffer):
             current?.body.append(contentsOf: buffer.readBytes(length: buffer.readableBytes) ?? [])
         case .end:
