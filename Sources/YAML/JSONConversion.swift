@@ -119,7 +119,8 @@ struct JSONConversion {
         guard tag.hasPrefix(tagPrefix) else { return .string(scalar.text) }
         let resolved = ScalarResolution.resolvePlain(scalar.text)
         func mismatch(_ expected: String) -> YAMLError {
-            YAMLError(file: file, mark: mark, problem: "expected \(expected) for tag !!\(tag.dropFirst(tagPrefix.count)), found \"\(scalar.text)\"")
+            // The text is left out: a mistyped tag on a secret must not print the secret.
+            YAMLError(file: file, mark: mark, problem: "expected \(expected) for tag !!\(tag.dropFirst(tagPrefix.count))")
         }
         switch tag.dropFirst(tagPrefix.count) {
         case "str", "binary", "timestamp", "merge":
