@@ -30,7 +30,7 @@ var targets: [Target] = [
     .target(name: "KubeAPI", dependencies: ["JSON", "YAML", "KubeConfig", "HTTPTransport", logging]),
     .target(name: "APIMachinery", dependencies: ["JSON"]),
     .target(name: "DevAPIServer", dependencies: ["JSON", "YAML", "APIMachinery", "TLS", logging, nioCore, nioPosix, nioHTTP1]),
-    .target(name: "ControllerRuntime", dependencies: ["JSON", "KubeAPI", "APIMachinery", logging, metrics, prometheus, serviceLifecycle, nioCore, nioPosix, nioHTTP1]),
+    .target(name: "ControllerRuntime", dependencies: ["JSON", "KubeAPI", "APIMachinery", logging, metrics, prometheus, serviceLifecycle, nioCore, nioPosix, nioHTTP1, argumentParser]),
     .target(name: "PlatformAPI", dependencies: ["JSON", "YAML"]),
     .target(name: "PlatformSpecs", dependencies: ["JSON", "PlatformAPI"]),
     .executableTarget(
@@ -46,7 +46,7 @@ var targets: [Target] = [
     .testTarget(name: "AWSSigningTests", dependencies: ["AWSSigning"]),
     .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI", "DevAPIServer", "TLS", nioCore, nioPosix, nioHTTP1]),
     .testTarget(name: "APIMachineryTests", dependencies: ["APIMachinery"]),
-    .testTarget(name: "DevAPIServerTests", dependencies: ["DevAPIServer", "KubeAPI", "TLS"]),
+    .testTarget(name: "DevAPIServerTests", dependencies: ["DevAPIServer", "KubeAPI", "TLS", nioCore, nioPosix, nioHTTP1]),
     .testTarget(name: "ControllerRuntimeTests", dependencies: ["ControllerRuntime", "KubeAPI", "DevAPIServer"]),
     .testTarget(name: "PlatformAPITests", dependencies: ["PlatformAPI", "APIMachinery", "YAML"]),
     .testTarget(name: "PlatformSpecsTests", dependencies: ["PlatformSpecs", "PlatformAPI", "YAML"]),
