@@ -15,6 +15,10 @@ public struct ExecEnvironmentVariable: Sendable, Equatable {
     }
 }
 
+extension ExecEnvironmentVariable: CustomStringConvertible {
+    public var description: String { "\(name)=<hidden>" }
+}
+
 /// Whether an exec plugin may talk to the user (kubeconfig `interactiveMode`).
 public enum ExecInteractiveMode: String, Sendable, Equatable {
     case never = "Never"
@@ -65,6 +69,13 @@ public struct ExecCredentialConfig: Sendable {
         var spec: JSONValue = ["interactive": false]
         if let clusterInfo { spec["cluster"] = clusterInfo }
         return ["apiVersion": .string(apiVersion), "kind": "ExecCredential", "spec": spec]
+    }
+}
+
+extension ExecCredentialConfig: CustomStringConvertible {
+    /// The command and arguments only; `env` and the inherited environment may hold secrets.
+    public var description: String {
+        "exec plugin \(([command] + args).joined(separator: " ")) (\(apiVersion))"
     }
 }
 

@@ -242,3 +242,17 @@ struct FieldReader {
             installHint: try string(object, "installHint", at: path))
     }
 }
+
+extension KubeConfig.User: CustomStringConvertible {
+    /// Names the authentication methods present, never their values.
+    public var description: String {
+        var methods: [String] = []
+        if token != nil { methods.append("token") }
+        if tokenFile != nil { methods.append("tokenFile") }
+        if username != nil || password != nil { methods.append("basic auth") }
+        if clientCertificate != nil || clientCertificateData != nil { methods.append("client certificate") }
+        if execStanza != nil { methods.append("exec") }
+        if hasAuthProvider { methods.append("auth-provider") }
+        return "user \(name) (\(methods.isEmpty ? "anonymous" : methods.joined(separator: ", "))) from \(file)"
+    }
+}

@@ -22,10 +22,15 @@ import JSON
 public enum KubeConfigLoader {
     /// The files to read, highest precedence first.
     public static func precedence(explicitPath: String?, environment: [String: String]) -> [String] {
-        if let explicitPath, !explicitPath.isEmpty { return [explicitPath] }
+        // Relative entries are made absolute against the working directory, as client-go does,
+        // so that paths inside them resolve the same way whatever reads them later.
+        func absolute(_ path: String) -> String {
+            path.hasPrefix("/") ? path : KubeConfig.resolve(path, against: FileManager.default.currentDirectoryPath)
+        }
+        if let explicitPath, !explicitPath.isEmpty { return [absolute(explicitPath)] }
         if let list = environment["KUBECONFIG"], !list.isEmpty {
             var seen = Set<String>()
-            return list.split(separator: ":").map(String.init).filter { !$0.isEmpty && seen.insert($0).inserted }
+            return list.split(separator: ":").map { absolute(String($0)) }.filter { !$0.isEmpty && seen.insert($0).inserted }
         }
         let home = environment["HOME"] ?? NSHomeDirectory()
         return [(home as NSString).appendingPathComponent(".kube/config")]

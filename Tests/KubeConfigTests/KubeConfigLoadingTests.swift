@@ -215,3 +215,25 @@ func singleContextConfig(user: String, cluster: String = "server: https://127.0.
         }
     }
 }
+
+@Suite struct SecretHidingTests {
+    @Test func descriptionsOfUsersAndExecConfigs_neverShowSecretValues() throws {
+        let dir = try TemporaryDirectory()
+        let file = try dir.write("config", singleContextConfig(user: "token: s3cr3t-token\nclient-certificate-data: \(base64("C"))\nclient-key-data: \(base64("K"))"))
+        let merged = try KubeConfigLoader.loadMerged(explicitPath: file, environment: [:])
+        let user = try #require(merged.users["bob"])
+        #expect(String(describing: user) == "user bob (token, client certificate) from \(file)")
+        #expect(!String(reflecting: user).contains("s3cr3t"))
+
+        let exec = ExecCredentialConfig(
+            apiVersion: "client.authentication.k8s.io/v1", command: "aws", args: ["eks", "get-token"],
+            env: [ExecEnvironmentVariable(name: "AWS_SECRET_ACCESS_KEY", value: "hunter2")], baseEnvironment: [:])
+        #expect(String(describing: exec) == "exec plugin aws eks get-token (client.authentication.k8s.io/v1)")
+        #expect(!String(reflecting: exec.env).contains("hunter2"))
+    }
+
+    @Test func relativeKubeconfigPath_isMadeAbsoluteAgainstTheWorkingDirectory() {
+        let files = KubeConfigLoader.precedence(explicitPath: nil, environment: ["KUBECONFIG": "rel/config:/abs/config"])
+        #expect(files == [FileManager.default.currentDirectoryPath + "/rel/config", "/abs/config"])
+    }
+}
