@@ -21,16 +21,17 @@ final class CurlTransfer: @unchecked Sendable {
     init(
         id: UInt64, request: HTTPRequest, tls: TLSConfiguration, connectTimeout: Duration, sink: ResponseSink
     ) throws(HTTPTransportError) {
-        self.id = id
-        self.sink = sink
-        self.method = request.method.uppercased()
-        self.redactedURL = HTTPTransportError.redacted(url: request.url)
-        self.origin = CurlTransfer.origin(of: request.url)
+        let method = request.method.uppercased()
+        let redactedURL = HTTPTransportError.redacted(url: request.url)
+        // Thrown before any stored property is set, so no deinit runs on a missing handle.
         guard let easy = curl_easy_init() else {
-            self.easy = UnsafeMutableRawPointer(bitPattern: 1)!
-            self.errorBuffer = .allocate(capacity: 1)
             throw HTTPTransportError(kind: .other, message: "curl_easy_init failed", method: method, url: redactedURL)
         }
+        self.id = id
+        self.sink = sink
+        self.method = method
+        self.redactedURL = redactedURL
+        self.origin = CurlTransfer.origin(of: request.url)
         self.easy = easy
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
@@ -99,6 +100,8 @@ final class CurlTransfer: @unchecked Sendable {
         // Waiting for an existing connection that can multiplex beats opening a new one.
         try check(ccurl_setopt_long(easy, CURLOPT_PIPEWAIT, 1), "pipewait")
         try check(ccurl_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1), "keepalive")
+        // A proxy's "200 Connection established" must not pass for the server's response head.
+        try check(ccurl_setopt_long(easy, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1), "suppress connect headers")
         try check(ccurl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, connectTimeout.milliseconds), "connect timeout")
         if let timeout = request.timeout {
             try check(ccurl_setopt_long(easy, CURLOPT_TIMEOUT_MS, max(1, timeout.milliseconds)), "timeout")

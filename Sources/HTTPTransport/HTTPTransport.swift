@@ -125,7 +125,10 @@ final class TransferLifetime: Sendable {
         self.id = id
     }
 
-    deinit { loop.cancel(id) }
+    deinit {
+        loop.cancel(id)
+        sink.discardUnread()
+    }
 
     func next() async throws -> [UInt8]? {
         let loop = self.loop

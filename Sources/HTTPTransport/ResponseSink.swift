@@ -241,6 +241,17 @@ final class ResponseSink: Sendable {
     }
 
     var bufferedBytes: Int { state.withLock { $0.buffered } }
+
+    /// Drops unread chunks when the consumer goes away, so the gauge does not keep
+    /// counting bytes nobody will read.
+    func discardUnread() {
+        state.withLock { state in
+            gauge.add(-state.buffered)
+            state.buffered = 0
+            state.chunks = []
+            state.firstChunk = 0
+        }
+    }
 }
 
 /// Transport-wide count of streamed body bytes waiting for consumers, for tests and metrics.

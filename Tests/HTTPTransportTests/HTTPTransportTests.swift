@@ -222,6 +222,20 @@ struct HTTPTransportTests {
         try await server.stop()
     }
 
+    @Test func stream_droppedWithUnreadBody_releasesItsBufferedBytes() async throws {
+        let total = 100 * 1024
+        let server = try await LoopbackHTTPServer { _ in .streamed(total: total, chunkSize: 10 * 1024) }
+        let transport = HTTPTransport()
+        do {
+            let response = try await transport.stream(HTTPRequest(url: server.baseURL + "/unread"))
+            #expect(response.status == 200)
+            while transport.bufferedBodyBytes < total { try await Task.sleep(for: .milliseconds(5)) }
+            #expect(response.body.bufferedBytes == total)
+        }
+        #expect(transport.bufferedBodyBytes == 0)
+        try await server.stop()
+    }
+
     @Test func stream_whenIteratingTaskIsCancelled_abortsTheTransfer() async throws {
         let server = try await LoopbackHTTPServer { _ in .streamed(total: 1 << 30, chunkSize: 64 * 1024) }
         let transport = HTTPTransport()
