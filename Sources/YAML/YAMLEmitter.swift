@@ -115,7 +115,7 @@ struct BlockWriter {
         var text = s
         text.withUTF8 { bytes in
             let shape = StringShape(bytes)
-            if shape.canBePlain, case .value(.string) = ScalarResolution.resolvePlain(s) {
+            if shape.canBePlain, case .value(.string) = ScalarResolution.resolvePlain(s), !Self.looksLikeYAML11Scalar(bytes) {
                 out.append(contentsOf: bytes)
             } else if allowBlock, shape.canBeLiteralBlock {
                 writeLiteralBlock(bytes, indent: blockIndent)
@@ -130,6 +130,37 @@ struct BlockWriter {
                 writeDoubleQuoted(s)
             }
         }
+    }
+
+    /// Timestamps (`2001-12-14...`) and base-60 numbers (`12:30`) read as strings here, but
+    /// other YAML 1.1 readers turn them into dates and integers; kubectl quotes them too.
+    static func looksLikeYAML11Scalar(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
+        guard let first = b.first else { return false }
+        if b.count >= 8, isDigit(b[0]), isDigit(b[1]), isDigit(b[2]), isDigit(b[3]), b[4] == UInt8(ascii: "-") {
+            return true
+        }
+        guard isDigit(first) || first == UInt8(ascii: "+") || first == UInt8(ascii: "-"), b.contains(UInt8(ascii: ":")) else {
+            return false
+        }
+        // [-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?
+        var i = first == UInt8(ascii: "+") || first == UInt8(ascii: "-") ? 1 : 0
+        guard i < b.count, isDigit(b[i]) else { return false }
+        while i < b.count, isDigit(b[i]) || b[i] == UInt8(ascii: "_") { i += 1 }
+        var groups = 0
+        while i < b.count, b[i] == UInt8(ascii: ":") {
+            i += 1
+            let start = i
+            while i < b.count, isDigit(b[i]), i - start < 2 { i += 1 }
+            guard i > start, i - start == 1 || b[start] <= UInt8(ascii: "5") else { return false }
+            groups += 1
+        }
+        guard groups > 0 else { return false }
+        if i < b.count, b[i] == UInt8(ascii: ".") {
+            i += 1
+            while i < b.count, isDigit(b[i]) || b[i] == UInt8(ascii: "_") { i += 1 }
+        }
+        return i == b.count
     }
 
     private mutating func writeLiteralBlock(_ bytes: UnsafeBufferPointer<UInt8>, indent: Int) {

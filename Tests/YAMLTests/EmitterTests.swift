@@ -48,7 +48,8 @@ import Testing
         ("tab\there", "\"tab\\there\""), ("bell\u{07}", "\"bell\\x07\""), ("nel\u{85}", "\"nel\\x85\""),
         ("ls\u{2028}", "\"ls\\L\""), ("bom\u{FEFF}", "\"bom\\uFEFF\""), ("cr\r\nlf", "\"cr\\r\\nlf\""),
         ("plain text", "plain text"), ("a:b", "a:b"), ("a#b", "a#b"), ("--flag=1", "--flag=1"), ("héllo", "héllo"),
-        ("2001-12-14", "2001-12-14"), ("http://x:80/y", "http://x:80/y"),
+        ("2001-12-14", "'2001-12-14'"), ("2024-01-02T03:04:05Z", "'2024-01-02T03:04:05Z'"), ("12:30", "'12:30'"),
+        ("-1:20:30.5", "'-1:20:30.5'"), ("1:99", "1:99"), ("2001", "'2001'"), ("http://x:80/y", "http://x:80/y"),
     ])
     func strings_areQuotedOnlyWhenAPlainScalarWouldReadBackDifferently(_ text: String, _ expected: String) throws {
         let emitted = YAMLEmitter.emit(["k": .string(text)])
