@@ -108,11 +108,14 @@ public enum ExecCredentialRunner {
         } catch let error as KubeConfigError {
             throw failure(error.problem)
         }
+        try Task.checkCancellation()
         if outcome.timedOut {
             throw failure("exec plugin \"\(config.command)\" did not finish within \(config.timeout)")
         }
         guard outcome.status == 0 else {
-            var problem = "exec plugin \"\(config.command)\" failed with exit status \(outcome.status)"
+            var problem = outcome.killedBySignal
+                ? "exec plugin \"\(config.command)\" was killed by signal \(outcome.status)"
+                : "exec plugin \"\(config.command)\" failed with exit status \(outcome.status)"
             let stderr = String(decoding: outcome.stderr.prefix(4096), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             if !stderr.isEmpty { problem += ": \(stderr)" }
             throw failure(problem)
@@ -196,6 +199,7 @@ final class PluginProcess: @unchecked Sendable {
         var stdout: [UInt8]
         var stderr: [UInt8]
         var timedOut: Bool
+        var killedBySignal = false
     }
 
     private struct Progress {
@@ -294,6 +298,7 @@ final class PluginProcess: @unchecked Sendable {
         }
         return Outcome(
             status: collected.exited && !collected.timedOut ? process.terminationStatus : -1,
-            stdout: collected.stdout ?? [], stderr: collected.stderr ?? [], timedOut: collected.timedOut)
+            stdout: collected.stdout ?? [], stderr: collected.stderr ?? [], timedOut: collected.timedOut,
+            killedBySignal: collected.exited && !collected.timedOut && process.terminationReason == .uncaughtSignal)
     }
 }

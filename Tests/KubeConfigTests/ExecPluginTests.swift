@@ -168,3 +168,16 @@ struct ExecFixture {
         #expect(CredentialProvider.refreshTime(expiration: now.addingTimeInterval(-5), now: now) == now.addingTimeInterval(-5))
     }
 }
+
+@Suite struct ExecPluginExitTests {
+    @Test func pluginKilledBySignal_saysSoInsteadOfAnExitStatus() async throws {
+        let dir = try TemporaryDirectory()
+        let script = try dir.write("self-kill.sh", "#!/bin/sh\nkill -9 $$\n", executable: true)
+        let config = ExecCredentialConfig(apiVersion: "client.authentication.k8s.io/v1", command: script, baseEnvironment: ExecFixture.environment)
+        await #expect {
+            try await ExecCredentialRunner.run(config)
+        } throws: { error in
+            String(describing: error).contains("was killed by signal 9")
+        }
+    }
+}
