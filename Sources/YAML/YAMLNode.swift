@@ -18,6 +18,7 @@ public struct YAMLMark: Sendable, Hashable, CustomStringConvertible {
 /// The tree keeps what JSON loses (styles, tags, anchors, positions) so that later stages
 /// can point users at the line that holds a bad field.
 public struct YAMLNode: Sendable {
+    /// What the node is; aliases keep their target so the tree stays a faithful view of the source.
     public indirect enum Kind: Sendable {
         case scalar(YAMLScalar)
         case sequence([YAMLNode])
@@ -48,6 +49,7 @@ public struct YAMLNode: Sendable {
 
 /// A scalar's text as written (after unescaping) and how it was written.
 public struct YAMLScalar: Sendable, Hashable {
+    /// How the scalar was written; only `.plain` scalars are resolved to non-strings.
     public enum Style: Sendable, Hashable {
         case plain, singleQuoted, doubleQuoted, literal, folded
     }
