@@ -58,6 +58,11 @@ final class CurlTransfer: @unchecked Sendable {
     deinit { release() }
 
     func failure(for code: CURLcode) -> HTTPTransportError {
+        if code == CURLE_WRITE_ERROR && sink.exceededLimit {
+            return HTTPTransportError(
+                kind: .responseTooLarge, message: "the response body exceeds the limit", curlCode: Int(code.rawValue),
+                method: method, url: redactedURL)
+        }
         let detail = String(cString: errorBuffer)
         let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail.trimmingTrailingNewline()
         return HTTPTransportError(
@@ -206,6 +211,8 @@ private let curlWriteCallback: ccurl_data_callback = { data, size, count, contex
     switch transfer.sink.receiveBody(bytes) {
     case .accepted: return length
     case .pause: return ccurl_writefunc_pause()
+    // Any count other than `length` makes curl fail the transfer with CURLE_WRITE_ERROR.
+    case .abort: return 0
     }
 }
 

@@ -98,6 +98,9 @@ public struct HTTPRequest: Sendable {
     public var timeout: Duration?
     /// Overrides the transport's TLS configuration for this request.
     public var tls: TLSConfiguration?
+    /// Largest body `send` accepts before aborting with `.responseTooLarge`; nil means no
+    /// limit. Streams are bounded by back-pressure instead.
+    public var maxResponseBodyBytes: Int?
 
     public init(
         method: String = "GET",
@@ -105,7 +108,8 @@ public struct HTTPRequest: Sendable {
         headers: HTTPHeaders = [:],
         body: [UInt8]? = nil,
         timeout: Duration? = nil,
-        tls: TLSConfiguration? = nil
+        tls: TLSConfiguration? = nil,
+        maxResponseBodyBytes: Int? = nil
     ) {
         self.method = method
         self.url = url
@@ -113,6 +117,7 @@ public struct HTTPRequest: Sendable {
         self.body = body
         self.timeout = timeout
         self.tls = tls
+        self.maxResponseBodyBytes = maxResponseBodyBytes
     }
 }
 

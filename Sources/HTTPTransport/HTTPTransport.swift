@@ -64,7 +64,7 @@ public final class HTTPTransport: Sendable {
     /// when the task was cancelled. Non-2xx statuses are responses, not errors.
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         try Task.checkCancellation()
-        let sink = ResponseSink(mode: .collect, gauge: gauge)
+        let sink = ResponseSink(mode: .collect(limit: request.maxResponseBodyBytes), gauge: gauge)
         let id = try start(request, sink: sink)
         let loop = self.loop
         return try await withTaskCancellationHandler {

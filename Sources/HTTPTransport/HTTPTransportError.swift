@@ -14,6 +14,8 @@ public struct HTTPTransportError: Error, Sendable, Equatable, CustomStringConver
         case timedOut
         case sendFailed
         case receiveFailed
+        /// The body passed the request's `maxResponseBodyBytes`.
+        case responseTooLarge
         case transportShutDown
         case other
     }

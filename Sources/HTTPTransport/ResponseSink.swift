@@ -5,7 +5,8 @@ import Synchronization
 /// in streaming mode; past that the write callback pauses the transfer.
 final class ResponseSink: Sendable {
     enum Mode: Sendable {
-        case collect
+        /// Keeps the whole body; more than `limit` bytes aborts the transfer.
+        case collect(limit: Int?)
         case stream(highWater: Int, lowWater: Int)
     }
 
@@ -13,6 +14,7 @@ final class ResponseSink: Sendable {
     enum WriteVerdict {
         case accepted
         case pause
+        case abort
     }
 
     struct State {
@@ -30,6 +32,7 @@ final class ResponseSink: Sendable {
         var bodyWaiter: CheckedContinuation<[UInt8]?, any Error>?
         var failure: (any Error)?
         var finished = false
+        var exceededLimit = false
     }
 
     let mode: Mode
@@ -72,9 +75,15 @@ final class ResponseSink: Sendable {
 
     func receiveBody(_ bytes: UnsafeRawBufferPointer) -> WriteVerdict {
         switch mode {
-        case .collect:
-            state.withLock { $0.collected.append(contentsOf: bytes) }
-            return .accepted
+        case .collect(let limit):
+            return state.withLock { state in
+                if let limit, state.collected.count + bytes.count > limit {
+                    state.exceededLimit = true
+                    return .abort
+                }
+                state.collected.append(contentsOf: bytes)
+                return .accepted
+            }
         case .stream(let highWater, _):
             var waiter: CheckedContinuation<[UInt8]?, any Error>?
             let verdict: WriteVerdict = state.withLock { state in
@@ -241,6 +250,8 @@ final class ResponseSink: Sendable {
     }
 
     var bufferedBytes: Int { state.withLock { $0.buffered } }
+
+    var exceededLimit: Bool { state.withLock { $0.exceededLimit } }
 
     /// Drops unread chunks when the consumer goes away, so the gauge does not keep
     /// counting bytes nobody will read.

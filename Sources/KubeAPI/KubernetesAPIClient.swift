@@ -221,7 +221,7 @@ public final class KubernetesAPIClient: KubernetesClient {
         let base = connection.server.hasSuffix("/") ? String(connection.server.dropLast()) : connection.server
         return HTTPRequest(
             method: request.method, url: base + request.pathAndQuery, headers: headers, body: request.body, timeout: timeout,
-            tls: tls)
+            tls: tls, maxResponseBodyBytes: configuration.maxResponseBytes)
     }
 
     private func transportFailure(_ error: HTTPTransportError, _ request: APIRequest) -> KubeAPIError {

@@ -95,6 +95,18 @@ struct HTTPTransportTests {
         try await server.stop()
     }
 
+    @Test func send_whenBodyExceedsLimit_abortsWithResponseTooLarge() async throws {
+        let server = try await LoopbackHTTPServer { _ in .streamed(total: 5 * 1024 * 1024, chunkSize: 64 * 1024) }
+        let transport = HTTPTransport()
+        let error = await #expect(throws: HTTPTransportError.self) {
+            _ = try await transport.send(HTTPRequest(url: server.baseURL + "/huge", maxResponseBodyBytes: 1024 * 1024))
+        }
+        #expect(error?.kind == .responseTooLarge)
+        let fits = try await transport.send(HTTPRequest(url: server.baseURL + "/huge", maxResponseBodyBytes: 5 * 1024 * 1024))
+        #expect(fits.body.count == 5 * 1024 * 1024)
+        try await server.stop()
+    }
+
     @Test func send_whenServerNeverAnswers_failsWithTimedOut() async throws {
         let server = try await LoopbackHTTPServer { _ in .hang }
         let transport = HTTPTransport()
