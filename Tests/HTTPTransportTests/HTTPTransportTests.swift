@@ -265,6 +265,56 @@ struct HTTPTransportTests {
         try await server.stop()
     }
 
+    @Test func manyStreams_someCancelledMidway_allEndAndEveryConnectionCloses() async throws {
+        let server = try await LoopbackHTTPServer { request in
+            request.uri.hasPrefix("/endless") ? .streamed(total: 1 << 30, chunkSize: 32 * 1024) : .streamed(total: 256 * 1024, chunkSize: 8 * 1024)
+        }
+        let transport = HTTPTransport(configuration: .init(streamBufferLimit: 64 * 1024))
+        let outcomes = await withThrowingTaskGroup(of: String.self) { group in
+            for index in 0..<30 {
+                group.addTask {
+                    let endless = index % 3 == 0
+                    let response = try await transport.stream(HTTPRequest(url: server.baseURL + (endless ? "/endless/\(index)" : "/finite/\(index)")))
+                    var total = 0
+                    for try await chunk in response.body {
+                        total += chunk.count
+                        if endless && total > 512 * 1024 {
+                            response.body.cancel()
+                        }
+                    }
+                    return endless ? "ended-early" : "complete:\(total)"
+                } 
+            }
+            var outcomes: [String] = []
+            while let next = await group.nextResult() {
+                switch next {
+                case .success(let outcome): outcomes.append(outcome)
+                case .failure(let error): outcomes.append(error is CancellationError ? "cancelled" : "error: \(error)")
+                }
+            }
+            return outcomes
+        }
+        #expect(outcomes.filter { $0 == "cancelled" }.count == 10)
+        #expect(outcomes.filter { $0 == "complete:\(256 * 1024)" }.count == 20)
+        await server.waitUntil { $0.closed >= 10 }
+        #expect(transport.bufferedBodyBytes == 0)
+        try await server.stop()
+    }
+
+    @Test func stream_whenTransportShutsDown_endsWithTransportShutDown() async throws {
+        let server = try await LoopbackHTTPServer { _ in .streamed(total: 1 << 30, chunkSize: 64 * 1024) }
+        let transport = HTTPTransport()
+        let response = try await transport.stream(HTTPRequest(url: server.baseURL + "/endless"))
+        var iterator = response.body.makeAsyncIterator()
+        _ = try await iterator.next()
+        transport.shutdown()
+        let error = await #expect(throws: HTTPTransportError.self) {
+            while try await iterator.next() != nil {}
+        }
+        #expect(error?.kind == .transportShutDown)
+        try await server.stop()
+    }
+
     @Test func observer_isToldMethodStatusAndFailureOfEachTransfer() async throws {
         let server = try await LoopbackHTTPServer { request in
             request.uri == "/missing" ? .full(status: 404) : .full(status: 200)
