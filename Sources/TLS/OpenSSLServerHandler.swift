@@ -240,24 +240,26 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler {
                 continue
             }
             let error = SSL_get_error(ssl, result)
+            // Read OpenSSL's error queue now: the handlers the plaintext is passed to run on
+            // this thread and may use OpenSSL themselves.
+            let failure = error == SSL_ERROR_WANT_READ || error == SSL_ERROR_ZERO_RETURN
+                ? nil : TLSError.fromQueue(.connection, "could not decrypt received records")
             if plaintext.readableBytes > 0 {
                 context.fireChannelRead(wrapInboundOut(plaintext))
-                plaintext = context.channel.allocator.buffer(capacity: 0)
             }
-            switch error {
-            case SSL_ERROR_WANT_READ:
-                // TLS 1.3 post-handshake messages (KeyUpdate) may have produced output.
-                if state == .active { writeCiphertext(context, promise: nil, flush: true) }
-                return
-            case SSL_ERROR_ZERO_RETURN:
+            // Passing the plaintext on may have closed the connection.
+            guard state == .active else { return }
+            if let failure {
+                fail(context, failure)
+            } else if error == SSL_ERROR_ZERO_RETURN {
                 // The client sent close_notify: answer it and close, as HTTP/1.1 has no use for
                 // a half-closed TLS stream.
                 beginClose(context, promise: nil)
-                return
-            default:
-                fail(context, .fromQueue(.connection, "could not decrypt received records"))
-                return
+            } else {
+                // TLS 1.3 post-handshake messages (KeyUpdate) may have produced output.
+                writeCiphertext(context, promise: nil, flush: true)
             }
+            return
         }
     }
 
@@ -380,7 +382,8 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler {
 
     /// Sends close_notify and closes the socket once it is written (or after `closeTimeout`).
     private func beginClose(_ context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
-        guard let ssl else {
+        guard state == .active, let ssl else {
+            state = .closed
             context.close(promise: promise)
             return
         }
@@ -417,16 +420,17 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler {
     /// Reports `error` up the pipeline, sends any alert OpenSSL produced, and closes.
     private func fail(_ context: ChannelHandlerContext, _ error: TLSError) {
         guard state != .closed else { return }
-        let wasClosing = state == .closing
         state = .closed
         handshakeTimer?.cancel()
+        closeTimer?.cancel()
         failBufferedWrites(error)
         // The alert (e.g. "certificate required") tells the client why; send it before closing.
         writeCiphertext(context, promise: nil, flush: true)
         context.fireErrorCaught(error)
-        if !wasClosing {
-            context.close(promise: nil)
-        }
+        // A close already under way completes with this one.
+        let promise = closePromise
+        closePromise = nil
+        context.close(mode: .all, promise: promise)
     }
 
     private func startHandshakeTimer(_ context: ChannelHandlerContext) {

@@ -275,6 +275,13 @@ private struct Fixture {
         return channel
     }
 
+    /// Runs the pipeline teardown an embedded loop only performs when asked, so the handler's
+    /// `handlerRemoved` frees the SSL object (the leak checker would flag it otherwise).
+    private func tearDown(_ channel: EmbeddedChannel) throws {
+        if channel.isActive { _ = try channel.finish(acceptAlreadyClosed: true) }
+        channel.embeddedEventLoop.run()
+    }
+
     @Test func plaintextHTTPOnTheTLSPort_firesAHandshakeErrorAndCloses() throws {
         let channel = try makeChannel()
         let error = try #require(throws: TLSError.self) {
@@ -284,6 +291,7 @@ private struct Fixture {
         #expect(error.openSSLErrors.contains { $0.contains("http request") })
         #expect(!channel.isActive)
         #expect(try channel.readInbound(as: ByteBuffer.self) == nil)
+        try tearDown(channel)
     }
 
     @Test func malformedClientHello_isAnsweredWithAFatalAlertBeforeClosing() throws {
@@ -295,6 +303,7 @@ private struct Fixture {
         let alert = try #require(try channel.readOutbound(as: ByteBuffer.self))
         #expect(alert.getInteger(at: alert.readerIndex, as: UInt8.self) == 21)  // record type "alert"
         #expect(alert.getInteger(at: alert.readerIndex + 5, as: UInt8.self) == 2)  // level "fatal"
+        try tearDown(channel)
     }
 
     @Test func writesBeforeTheHandshake_areHeldAndFailedWhenTheConnectionCloses() throws {
@@ -302,7 +311,7 @@ private struct Fixture {
         let promise = channel.eventLoop.makePromise(of: Void.self)
         channel.writeAndFlush(ByteBuffer(string: "too early"), promise: promise)
         #expect(try channel.readOutbound(as: ByteBuffer.self) == nil, "plaintext must never reach the wire")
-        _ = try? channel.finish()
+        try tearDown(channel)
         #expect(throws: ChannelError.self) { try promise.futureResult.wait() }
     }
 
@@ -314,5 +323,6 @@ private struct Fixture {
         #expect(!channel.isActive)
         let error = try #require(throws: TLSError.self) { try channel.throwIfErrorCaught() }
         #expect(error.kind == .handshake)
+        try tearDown(channel)
     }
 }
