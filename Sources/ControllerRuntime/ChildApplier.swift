@@ -1,3 +1,5 @@
+import KubeAPI
+import APIMachinery
 import JSON
 
 /// What applying a desired object did; reads well in logs ("deployment search: unchanged").
@@ -31,7 +33,7 @@ public struct ApplyError: Error, Sendable, CustomStringConvertible {
 ///   hash of itself in the `medsearch.io/desired-hash` annotation, so any change to what we
 ///   want, including removals, differs from what is live.
 ///
-/// Caveats: the comparison is "every desired field is present in live with the same value",
+/// Caveats: on a stripped cache the comparison is "every desired field is present in live with the same value",
 /// so desired values must be in the server's canonical form (quantities such as `500m`, not
 /// `0.5`), or they are re-applied on every reconcile (harmless, but not free).
 public struct ChildApplier: Sendable {
@@ -47,7 +49,7 @@ public struct ChildApplier: Sendable {
 
     /// Applies `desired` (a full object with apiVersion, kind, metadata.name) owned by `owner`.
     /// - Parameter live: the object as cached by the informer, nil if it does not exist.
-    public func apply(_ desired: JSONValue, as type: ResourceType, live: JSONValue?, controller owner: OwnerReference?) async throws -> ApplyOutcome {
+    public func apply(_ desired: JSONValue, as type: APIResource, live: JSONValue?, controller owner: OwnerReference?) async throws -> ApplyOutcome {
         let prepared = Self.prepare(desired, controller: owner)
         let key = ObjectKey(namespace: prepared[path: ["metadata", "namespace"]].stringValue ?? "", name: prepared[path: ["metadata", "name"]].stringValue ?? "")
         if let live {
@@ -55,10 +57,21 @@ public struct ChildApplier: Sendable {
             if let owner, let existing = liveMetadata?.controllerReference, existing.uid != owner.uid {
                 throw ApplyError.controlledByAnother(key, kind: type.kind, owner: existing)
             }
-            if Self.isSubset(prepared, of: live) { return .unchanged }
+            if !wouldChange(prepared, live: live) { return .unchanged }
         }
         _ = try await client.apply(type, namespace: key.namespaceOrNil, name: key.name, object: prepared, fieldManager: fieldManager, force: true)
         return live == nil ? .created : .updated
+    }
+
+    /// With `managedFields` in the live object (an unstripped read), the server's own apply
+    /// model decides, exactly; the informer cache strips them to save memory, and then the
+    /// subset comparison (plus the desired-hash annotation) decides.
+    func wouldChange(_ prepared: JSONValue, live: JSONValue) -> Bool {
+        if !live[path: ["metadata", "managedFields"]].isNull {
+            let strategy = PatchStrategy.builtIn(apiVersion: prepared["apiVersion"].stringValue ?? "", kind: prepared["kind"].stringValue ?? "")
+            return ServerSideApply.wouldChange(applied: prepared, live: live, manager: fieldManager, strategy: strategy)
+        }
+        return !Self.isSubset(prepared, of: live)
     }
 
     /// The object as it will be sent: owner reference and desired-hash annotation added.

@@ -38,7 +38,7 @@ public struct ChangeFilter<Payload: Sendable>: Sendable {
 /// - Workers start only once the `LeadershipGate` opens; every replica keeps its caches warm.
 /// - On graceful shutdown no new reconcile starts and in-flight ones finish; the
 ///   `ServiceGroup`'s graceful-shutdown timeout bounds how long that may take.
-public final class Controller: Service, Sendable {
+public final class Controller: ServiceLifecycle.Service, Sendable {
     public let name: String
     public let queue: WorkQueue
     private let reconciler: any Reconciler

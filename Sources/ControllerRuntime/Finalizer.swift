@@ -1,3 +1,4 @@
+import KubeAPI
 import JSON
 
 /// Adds our finalizer, runs cleanup when the object is deleted, then removes the finalizer,
@@ -13,10 +14,10 @@ import JSON
 /// Errors: a failed `test` op surfaces as `ResourceClientError` (422/409): retry.
 public struct FinalizerGuard: Sendable {
     public let finalizer: String
-    public let resource: ResourceType
+    public let resource: APIResource
     public let client: any ResourceClient
 
-    public init(finalizer: String, resource: ResourceType, client: any ResourceClient) {
+    public init(finalizer: String, resource: APIResource, client: any ResourceClient) {
         self.finalizer = finalizer
         self.resource = resource
         self.client = client

@@ -1,3 +1,4 @@
+import KubeAPI
 import JSON
 import Logging
 import ServiceLifecycle
@@ -17,7 +18,7 @@ public enum ObjectChange<Payload: Sendable>: Sendable {
     }
 }
 
-/// Lists then watches one resource, keeping an `ObjectStore` current and telling subscribers.
+/// Lists then watches one resource, keeping an `ObjectCache` current and telling subscribers.
 ///
 /// Guarantees:
 /// - Lists page by page (`pageSize`), then watches from the list's resourceVersion with
@@ -30,9 +31,9 @@ public enum ObjectChange<Payload: Sendable>: Sendable {
 ///
 /// Caveats: subscribers run on the informer's task in event order; they must be quick (a
 /// controller only enqueues a key). Subscribe before `run()`.
-public final class Informer<Payload: Sendable>: Service, Sendable {
-    public let resource: ResourceType
-    public let store: ObjectStore<Payload>
+public final class Informer<Payload: Sendable>: ServiceLifecycle.Service, Sendable {
+    public let resource: APIResource
+    public let store: ObjectCache<Payload>
     private let client: any ResourceClient
     private let namespaces: [String]
     private let transform: ObjectTransform<Payload>
@@ -46,11 +47,11 @@ public final class Informer<Payload: Sendable>: Service, Sendable {
     /// - Parameters:
     ///   - namespaces: namespaces to watch; empty (the default) watches all.
     ///   - pageSize: list page size; default 500 as in client-go.
-    public init(resource: ResourceType, client: any ResourceClient, transform: ObjectTransform<Payload>, indexes: [StoreIndex<Payload>] = [], namespaces: [String] = [], pageSize: Int = 500, clock: any RuntimeClock = SystemRuntimeClock(), metrics: RuntimeMetrics? = nil, logger: Logger) {
+    public init(resource: APIResource, client: any ResourceClient, transform: ObjectTransform<Payload>, indexes: [StoreIndex<Payload>] = [], namespaces: [String] = [], pageSize: Int = 500, clock: any RuntimeClock = SystemRuntimeClock(), metrics: RuntimeMetrics? = nil, logger: Logger) {
         self.resource = resource
         self.client = client
         self.transform = transform
-        self.store = ObjectStore(indexes: indexes)
+        self.store = ObjectCache(indexes: indexes)
         self.namespaces = resource.namespaced ? namespaces : []
         self.pageSize = pageSize
         self.clock = clock

@@ -74,7 +74,7 @@ public struct LeaderElectionError: Error, Sendable, CustomStringConvertible {
 /// Guarantees: on graceful shutdown the lease is released (holder cleared, duration 1 s)
 /// after `beforeRelease` (the controllers' drain) has finished. Caveats: losing leadership
 /// throws `LeaderElectionError.leadershipLost`, which ends the `ServiceGroup`; the pod restarts.
-public final class LeaderElector: Service, Sendable {
+public final class LeaderElector: ServiceLifecycle.Service, Sendable {
     public let gate: LeadershipGate
     private let lease: ObjectKey
     private let client: any ResourceClient
@@ -129,7 +129,7 @@ public final class LeaderElector: Service, Sendable {
     private func attempt() async -> LeaderElectionStateMachine.Transition? {
         let current: JSONValue?
         do {
-            current = try await client.get(.lease, namespace: lease.namespaceOrNil, name: lease.name)
+            current = try await client.get(.leases, namespace: lease.namespaceOrNil, name: lease.name)
         } catch let error as ResourceClientError where error.isNotFound {
             current = nil
         } catch {
@@ -144,9 +144,9 @@ public final class LeaderElector: Service, Sendable {
             case .standBy:
                 return machine.withLock { $0.attemptFailed(now: clock.now) }
             case .create(let record):
-                _ = try await client.create(.lease, namespace: lease.namespaceOrNil, object: leaseObject(record, resourceVersion: nil))
+                _ = try await client.create(.leases, namespace: lease.namespaceOrNil, object: leaseObject(record, resourceVersion: nil))
             case .update(let record, let resourceVersion):
-                _ = try await client.replace(.lease, namespace: lease.namespaceOrNil, name: lease.name, object: leaseObject(record, resourceVersion: resourceVersion))
+                _ = try await client.replace(.leases, namespace: lease.namespaceOrNil, name: lease.name, object: leaseObject(record, resourceVersion: resourceVersion))
             }
             return machine.withLock { $0.writeSucceeded(now: clock.now) }
         } catch {
@@ -161,9 +161,9 @@ public final class LeaderElector: Service, Sendable {
         guard let record = machine.withLock({ $0.release(wallNow: clock.wallNow) }) else { return }
         metrics?.leaderElectionStatus(name: lease.name).set(Double(0))
         do {
-            let current = try await client.get(.lease, namespace: lease.namespaceOrNil, name: lease.name)
+            let current = try await client.get(.leases, namespace: lease.namespaceOrNil, name: lease.name)
             guard LeaseRecord(lease: current).holderIdentity == machine.withLock({ $0.identity }) else { return }
-            _ = try await client.replace(.lease, namespace: lease.namespaceOrNil, name: lease.name, object: leaseObject(record, resourceVersion: current[path: ["metadata", "resourceVersion"]].stringValue))
+            _ = try await client.replace(.leases, namespace: lease.namespaceOrNil, name: lease.name, object: leaseObject(record, resourceVersion: current[path: ["metadata", "resourceVersion"]].stringValue))
             logger.info("released the lease")
         } catch {
             logger.warning("releasing the lease failed; the next leader waits for it to expire", metadata: ["error": "\(error)"])

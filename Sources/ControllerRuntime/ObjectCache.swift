@@ -28,7 +28,7 @@ public struct StoreIndex<Payload: Sendable>: Sendable {
 ///   object as of some resourceVersion, and indexes always agree with the objects.
 /// - `replace` (a relist) swaps the contents in one step and answers which objects vanished,
 ///   so missed deletes are still delivered; readers are never shown an empty cache meanwhile.
-public final class ObjectStore<Payload: Sendable>: Sendable {
+public final class ObjectCache<Payload: Sendable>: Sendable {
     private struct Contents {
         var objects: [ObjectKey: CachedObject<Payload>] = [:]
         var indexed: [String: [String: Set<ObjectKey>]] = [:]

@@ -1,28 +1,5 @@
+import KubeAPI
 import JSON
-
-/// Which API resource a component works on: enough to build its REST paths.
-public struct ResourceType: Sendable, Hashable, CustomStringConvertible {
-    public var group: String
-    public var version: String
-    /// The plural resource name used in URLs, e.g. `deployments`.
-    public var resource: String
-    public var kind: String
-    public var namespaced: Bool
-
-    public init(group: String, version: String, resource: String, kind: String, namespaced: Bool = true) {
-        self.group = group
-        self.version = version
-        self.resource = resource
-        self.kind = kind
-        self.namespaced = namespaced
-    }
-
-    public var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
-    public var description: String { group.isEmpty ? resource : "\(resource).\(group)" }
-
-    public static let lease = ResourceType(group: "coordination.k8s.io", version: "v1", resource: "leases", kind: "Lease")
-    public static let event = ResourceType(group: "events.k8s.io", version: "v1", resource: "events", kind: "Event")
-}
 
 /// One page of a list response.
 public struct ObjectListPage: Sendable {
@@ -85,21 +62,21 @@ public struct ResourceClientError: Error, Sendable, CustomStringConvertible {
 /// adapter; unit tests use a recording fake. `namespace` is nil for cluster-scoped
 /// resources and for all-namespace lists and watches.
 public protocol ResourceClient: Sendable {
-    func list(_ type: ResourceType, namespace: String?, limit: Int?, continueToken: String?) async throws -> ObjectListPage
+    func list(_ type: APIResource, namespace: String?, limit: Int?, continueToken: String?) async throws -> ObjectListPage
     /// Opens a watch from `resourceVersion` with bookmarks requested. The stream ends when the
     /// server closes it and throws when the connection breaks.
-    func watch(_ type: ResourceType, namespace: String?, resourceVersion: String) async throws -> AsyncThrowingStream<ResourceWatchEvent, any Error>
-    func get(_ type: ResourceType, namespace: String?, name: String) async throws -> JSONValue
-    func create(_ type: ResourceType, namespace: String?, object: JSONValue) async throws -> JSONValue
+    func watch(_ type: APIResource, namespace: String?, resourceVersion: String) async throws -> AsyncThrowingStream<ResourceWatchEvent, any Error>
+    func get(_ type: APIResource, namespace: String?, name: String) async throws -> JSONValue
+    func create(_ type: APIResource, namespace: String?, object: JSONValue) async throws -> JSONValue
     /// PUT; the object's `metadata.resourceVersion` is the precondition.
-    func replace(_ type: ResourceType, namespace: String?, name: String, object: JSONValue) async throws -> JSONValue
+    func replace(_ type: APIResource, namespace: String?, name: String, object: JSONValue) async throws -> JSONValue
     /// Server-side apply (`application/apply-patch+yaml`, sent as JSON) with `fieldManager`.
-    func apply(_ type: ResourceType, namespace: String?, name: String, object: JSONValue, fieldManager: String, force: Bool) async throws -> JSONValue
+    func apply(_ type: APIResource, namespace: String?, name: String, object: JSONValue, fieldManager: String, force: Bool) async throws -> JSONValue
     /// RFC 6902 JSON patch; a failing `test` op answers 422.
-    func jsonPatch(_ type: ResourceType, namespace: String?, name: String, operations: [JSONValue]) async throws -> JSONValue
+    func jsonPatch(_ type: APIResource, namespace: String?, name: String, operations: [JSONValue]) async throws -> JSONValue
     /// RFC 7386 merge patch.
-    func mergePatch(_ type: ResourceType, namespace: String?, name: String, patch: JSONValue) async throws -> JSONValue
-    func delete(_ type: ResourceType, namespace: String?, name: String) async throws
+    func mergePatch(_ type: APIResource, namespace: String?, name: String, patch: JSONValue) async throws -> JSONValue
+    func delete(_ type: APIResource, namespace: String?, name: String) async throws
 }
 
 extension ObjectKey {

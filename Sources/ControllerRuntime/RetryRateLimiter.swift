@@ -51,6 +51,17 @@ public struct TokenBucket: Sendable {
         self.tokens = Double(burst)
     }
 
+    /// Takes a token if one is available now; never goes into debt.
+    public mutating func tryTake(at now: RuntimeInstant) -> Bool {
+        if let updatedAt, now > updatedAt {
+            tokens = min(Double(burst), tokens + (now - updatedAt).seconds * tokensPerSecond)
+        }
+        if updatedAt == nil || now > updatedAt! { updatedAt = now }
+        guard tokens >= 1 else { return false }
+        tokens -= 1
+        return true
+    }
+
     /// Takes one token and returns the wait until it is really available (zero if it is now).
     public mutating func reserve(at now: RuntimeInstant) -> Duration {
         if let updatedAt, now > updatedAt {
