@@ -153,10 +153,10 @@ public enum ServerSideApply {
         let config = removingNulls(applied)
         let liveObject = live ?? .emptyObject
         var entries = managedFields(of: liveObject)
-        if let live, entries.isEmpty, !isEmptyContent(live) {
+        if let live, entries.isEmpty {
             // An object nobody has tracked yet: the server hands its fields to a placeholder
             // manager so a first apply can still detect that it changes them.
-            let fields = try fieldSet(of: live, strategy: strategy)
+            let fields = trackedFields(of: live, strategy: strategy)
             if !fields.isEmpty {
                 entries.append(ManagedFieldsEntry(manager: "before-first-apply", operation: "Update",
                                                   apiVersion: live["apiVersion"].stringValue ?? apiVersion,
@@ -170,27 +170,31 @@ public enum ServerSideApply {
                                     subresource: subresource, fields: appliedSet)
 
         // Conflicts: fields this apply changes that someone else owns.
-        let changed = FieldSet(Set(appliedSet.paths.filter { !valuesEqual(at: $0, liveObject, merged) }))
-        var conflicts: [ApplyConflict] = []
-        for entry in entries where !entry.sameOwner(me) {
-            for path in entry.fields.intersection(changed).sortedPaths {
-                conflicts.append(ApplyConflict(manager: entry.manager, field: FieldSet.render(path),
-                                               message: "conflict with \(entry.conflictName)"))
+        let changed = FieldSet(root: changedMembers(appliedSet.root, live: liveObject, merged: merged, isItem: false))
+        if !changed.isEmpty {
+            var conflicts: [ApplyConflict] = []
+            for entry in entries where !entry.sameOwner(me) {
+                for field in entry.fields.intersection(changed).renderedPaths {
+                    conflicts.append(ApplyConflict(manager: entry.manager, field: field, message: "conflict with \(entry.conflictName)"))
+                }
             }
-        }
-        if !conflicts.isEmpty {
-            if !force { throw .conflicts(conflicts) }
-            for i in entries.indices where !entries[i].sameOwner(me) {
-                entries[i].fields = entries[i].fields.subtracting(changed)
+            if !conflicts.isEmpty {
+                if !force { throw .conflicts(conflicts) }
+                for i in entries.indices where !entries[i].sameOwner(me) {
+                    entries[i].fields = entries[i].fields.subtracting(changed)
+                }
             }
         }
 
         // Fields this manager stopped applying go unless another manager holds them.
         let previous = entries.first(where: { $0.sameOwner(me) })?.fields ?? FieldSet()
-        let others = entries.filter { !$0.sameOwner(me) }.reduce(FieldSet()) { $0.union($1.fields) }
-        let dropped = previous.subtracting(appliedSet).sortedPaths.sorted { $0.count < $1.count }
-        for path in dropped where !others.containsPrefix(path) && !isKeyField(path) {
-            remove(path[...], from: &merged)
+        let dropped = previous.subtracting(appliedSet)
+        if !dropped.isEmpty {
+            let others = entries.filter { !$0.sameOwner(me) }.reduce(FieldSet()) { $0.union($1.fields) }
+            for keys in dropped.memberKeyPaths.sorted(by: { $0.count < $1.count })
+            where !others.containsPrefix(keys: keys) && !isKeyField(keys) {
+                remove(keys[...], from: &merged)
+            }
         }
 
         if let index = entries.firstIndex(where: { $0.sameOwner(me) }) {
@@ -227,7 +231,7 @@ public enum ServerSideApply {
 
     /// Records a non-apply write (create, update, patch): the fields that changed between `old`
     /// and `new` become owned by `manager` and are taken from everyone else. Returns `new` with
-    /// updated `metadata.managedFields`.
+    /// updated `metadata.managedFields`. Uses the built-in strategy for the object's kind.
     public static func recordUpdate(
         old: JSONValue?, new: JSONValue, manager: String, operation: String = "Update",
         subresource: String?, now: String
@@ -251,27 +255,30 @@ public enum ServerSideApply {
             if newFieldsJSON.arrayValue?.isEmpty == true { result[path: ["metadata", "managedFields"]] = .null }
             return result
         }
-        let oldObject = old ?? .emptyObject
-        var entries = managedFields(of: oldObject)
-        let oldSet = trackedFields(of: oldObject, strategy: strategy)
-        let newSet = trackedFields(of: new, strategy: strategy)
-        let changed = FieldSet(Set(newSet.paths.filter { !oldSet.contains($0) || !valuesEqual(at: $0, oldObject, new) }))
-        let removed = oldSet.subtracting(newSet)
+        var changed = FieldSet.Node()
+        var removed = FieldSet.Node()
+        diff(tracked(old ?? .emptyObject), tracked(new), strategy: strategy, changed: &changed, removed: &removed)
+        var result = new
+        if changed.isEmpty && removed.isEmpty {
+            result[path: ["metadata", "managedFields"]] = oldFieldsJSON
+            return result
+        }
+        var entries = managedFields(of: old ?? .emptyObject)
+        let taken = FieldSet(root: changed.union(removed))
         let me = ManagedFieldsEntry(manager: manager, operation: operation, apiVersion: new["apiVersion"].stringValue ?? "",
-                                    time: now, subresource: subresource, fields: changed)
+                                    time: now, subresource: subresource, fields: FieldSet(root: changed))
         for i in entries.indices {
-            entries[i].fields = entries[i].fields.subtracting(changed).subtracting(removed)
+            entries[i].fields = entries[i].fields.subtracting(taken)
         }
         if let index = entries.firstIndex(where: { $0.sameOwner(me) }) {
             if !changed.isEmpty {
-                entries[index].fields = entries[index].fields.union(changed)
+                entries[index].fields = entries[index].fields.union(me.fields)
                 entries[index].time = now
                 entries[index].apiVersion = me.apiVersion
             }
         } else if !changed.isEmpty {
             entries.append(me)
         }
-        var result = new
         setManagedFields(entries, on: &result)
         return result
     }
@@ -287,13 +294,16 @@ public enum ServerSideApply {
         object[path: ["metadata", "managedFields"]] = kept.isEmpty ? .null : .array(kept.map(\.json))
     }
 
-    static func isEmptyContent(_ object: JSONValue) -> Bool {
-        var stripped = object
-        stripped["apiVersion"] = .null
-        stripped["kind"] = .null
-        for key in untrackedMetadata { stripped[path: ["metadata", key]] = .null }
-        if stripped["metadata"].objectValue?.isEmpty == true { stripped["metadata"] = .null }
-        return stripped.objectValue?.isEmpty ?? true
+    /// The object without what is never tracked: type meta and identity/bookkeeping metadata.
+    static func tracked(_ object: JSONValue) -> JSONValue {
+        guard case .object(var members) = object else { return object }
+        members.removeValue(forKey: "apiVersion")
+        members.removeValue(forKey: "kind")
+        if case .object(var meta)? = members["metadata"] {
+            for key in untrackedMetadata { meta.removeValue(forKey: key) }
+            members["metadata"] = meta.isEmpty ? nil : .object(meta)
+        }
+        return .object(members)
     }
 
     // MARK: field sets
@@ -301,87 +311,185 @@ public enum ServerSideApply {
     /// The fields an object sets: leaf values, list items and empty maps, under the strategy.
     /// Errors: an associative-list item without any key field is `ApplyError.invalid`.
     public static func fieldSet(of object: JSONValue, strategy: PatchStrategy?) throws(ApplyError) -> FieldSet {
-        try fieldSet(of: object, strategy: strategy, lenient: false)
+        var root = FieldSet.Node()
+        guard case .object(let members) = tracked(object) else { return FieldSet() }
+        for (key, value) in members {
+            try collect(value, strategy: strategy?.child(key), into: &root.children["f:" + key, default: FieldSet.Node()], lenient: false)
+        }
+        return FieldSet(root: root)
     }
 
     /// Like `fieldSet`, for objects already accepted by other means (updates): an item that
     /// lacks its key fields is tracked by position instead of failing the write.
     static func trackedFields(of object: JSONValue, strategy: PatchStrategy?) -> FieldSet {
+        var root = FieldSet.Node()
+        collectLeniently(tracked(object), strategy: strategy, into: &root)
+        root.isMember = false
+        return FieldSet(root: root)
+    }
+
+    static func collectLeniently(_ value: JSONValue, strategy: PatchStrategy?, into node: inout FieldSet.Node) {
         do {
-            return try fieldSet(of: object, strategy: strategy, lenient: true)
+            try collect(value, strategy: strategy, into: &node, lenient: true)
         } catch {
-            return FieldSet()  // unreachable: lenient collection does not throw
+            // Lenient collection falls back to positions instead of throwing.
         }
     }
 
-    static func fieldSet(of object: JSONValue, strategy: PatchStrategy?, lenient: Bool) throws(ApplyError) -> FieldSet {
-        var paths: Set<[PathElement]> = []
-        guard case .object(let members) = object else { return FieldSet() }
-        for (key, value) in members where key != "apiVersion" && key != "kind" {
-            var value = value
-            if key == "metadata", case .object(var meta) = value {
-                for k in untrackedMetadata { meta.removeValue(forKey: k) }
-                if meta.isEmpty { continue }
-                value = .object(meta)
-            }
-            try collect(value, strategy: strategy?.child(key), path: [.field(key)], lenient: lenient, into: &paths)
-        }
-        return FieldSet(paths)
-    }
-
-    static func collect(
-        _ value: JSONValue, strategy: PatchStrategy?, path: [PathElement], lenient: Bool, into paths: inout Set<[PathElement]>
-    ) throws(ApplyError) {
+    static func collect(_ value: JSONValue, strategy: PatchStrategy?, into node: inout FieldSet.Node, lenient: Bool) throws(ApplyError) {
         if strategy?.atomic == true {
-            paths.insert(path)
+            node.isMember = true
             return
         }
         switch value {
         case .object(let members):
-            if members.isEmpty { paths.insert(path); return }
+            if members.isEmpty { node.isMember = true; return }
             for (key, child) in members {
-                try collect(child, strategy: strategy?.child(key), path: path + [.field(key)], lenient: lenient, into: &paths)
+                try collect(child, strategy: strategy?.child(key), into: &node.children["f:" + key, default: FieldSet.Node()], lenient: lenient)
             }
         case .array(let items):
             switch strategy?.listType {
             case .map(let keys)?:
                 for (position, item) in items.enumerated() {
-                    let element: PathElement
+                    let element: String
                     do {
-                        element = .key(try itemKey(item, keys: keys, path: path))
+                        element = try itemKeyString(item, keys: keys)
                     } catch {
                         if !lenient { throw error }
-                        element = .index(position)
+                        element = "i:\(position)"
                     }
-                    let itemPath = path + [element]
-                    paths.insert(itemPath)
-                    for (key, child) in item.objectValue ?? [:] {
-                        try collect(child, strategy: strategy?.items?.child(key), path: itemPath + [.field(key)], lenient: lenient, into: &paths)
-                    }
+                    try collectItem(item, strategy: strategy?.items, into: &node.children[element, default: FieldSet.Node()], lenient: lenient)
                 }
             case .set?:
-                for item in items { paths.insert(path + [.value(item)]) }
+                for item in items { node.children["v:" + item.serialized(), default: FieldSet.Node()].isMember = true }
             default:
-                paths.insert(path)
+                node.isMember = true
             }
         default:
-            paths.insert(path)
+            node.isMember = true
         }
     }
 
-    /// The key of an associative-list item; `protocol` defaults to TCP as the API's defaulting does.
-    static func itemKey(_ item: JSONValue, keys: [String], path: [PathElement]) throws(ApplyError) -> JSONValue {
+    static func collectItem(_ item: JSONValue, strategy: PatchStrategy?, into node: inout FieldSet.Node, lenient: Bool) throws(ApplyError) {
+        node.isMember = true
+        for (key, child) in item.objectValue ?? [:] {
+            try collect(child, strategy: strategy?.child(key), into: &node.children["f:" + key, default: FieldSet.Node()], lenient: lenient)
+        }
+    }
+
+    /// The fields that differ between `old` and `new`: `changed` gets what `new` sets anew or
+    /// differently, `removed` what only `old` had.
+    static func diff(_ old: JSONValue, _ new: JSONValue, strategy: PatchStrategy?, changed: inout FieldSet.Node, removed: inout FieldSet.Node) {
+        if old == new || old.semanticallyEquals(new) { return }
+        if strategy?.atomic == true {
+            changed.isMember = true
+            return
+        }
+        switch (old, new) {
+        case (.object(let o), .object(let n)) where !o.isEmpty && !n.isEmpty:
+            for (key, newValue) in n {
+                let k = "f:" + key
+                if let oldValue = o[key] {
+                    var c = FieldSet.Node(), r = FieldSet.Node()
+                    diff(oldValue, newValue, strategy: strategy?.child(key), changed: &c, removed: &r)
+                    if !c.isEmpty { changed.children[k, default: FieldSet.Node()] = changed.children[k, default: FieldSet.Node()].union(c) }
+                    if !r.isEmpty { removed.children[k, default: FieldSet.Node()] = removed.children[k, default: FieldSet.Node()].union(r) }
+                } else {
+                    collectLeniently(newValue, strategy: strategy?.child(key), into: &changed.children[k, default: FieldSet.Node()])
+                }
+            }
+            for (key, oldValue) in o where n[key] == nil {
+                collectLeniently(oldValue, strategy: strategy?.child(key), into: &removed.children["f:" + key, default: FieldSet.Node()])
+            }
+        case (.array(let o), .array(let n)):
+            switch strategy?.listType {
+            case .map(let keys)?:
+                var oldItems: [String: JSONValue] = [:]
+                for (position, item) in o.enumerated() { oldItems[itemKeyOrPosition(item, keys: keys, position: position)] = item }
+                var seen: Set<String> = []
+                for (position, item) in n.enumerated() {
+                    let element = itemKeyOrPosition(item, keys: keys, position: position)
+                    seen.insert(element)
+                    if let previous = oldItems[element] {
+                        var c = FieldSet.Node(), r = FieldSet.Node()
+                        diff(previous, item, strategy: strategy?.items, changed: &c, removed: &r)
+                        c.isMember = false
+                        r.isMember = false
+                        if !c.isEmpty { changed.children[element] = c }
+                        if !r.isEmpty { removed.children[element] = r }
+                    } else {
+                        collectItemLeniently(item, strategy: strategy?.items, into: &changed.children[element, default: FieldSet.Node()])
+                    }
+                }
+                for (element, item) in oldItems where !seen.contains(element) {
+                    collectItemLeniently(item, strategy: strategy?.items, into: &removed.children[element, default: FieldSet.Node()])
+                }
+            case .set?:
+                for item in n where !o.contains(where: { $0.semanticallyEquals(item) }) {
+                    changed.children["v:" + item.serialized(), default: FieldSet.Node()].isMember = true
+                }
+                for item in o where !n.contains(where: { $0.semanticallyEquals(item) }) {
+                    removed.children["v:" + item.serialized(), default: FieldSet.Node()].isMember = true
+                }
+            default:
+                changed.isMember = true
+            }
+        default:
+            var oldSet = FieldSet.Node(), newSet = FieldSet.Node()
+            collectLeniently(old, strategy: strategy, into: &oldSet)
+            collectLeniently(new, strategy: strategy, into: &newSet)
+            changed = changed.union(newSet)
+            removed = removed.union(oldSet.subtracting(newSet))
+        }
+    }
+
+    static func collectItemLeniently(_ item: JSONValue, strategy: PatchStrategy?, into node: inout FieldSet.Node) {
+        do {
+            try collectItem(item, strategy: strategy, into: &node, lenient: true)
+        } catch {
+            // Lenient collection falls back to positions instead of throwing.
+        }
+    }
+
+    static func itemKeyOrPosition(_ item: JSONValue, keys: [String], position: Int) -> String {
+        do {
+            return try itemKeyString(item, keys: keys)
+        } catch {
+            return "i:\(position)"
+        }
+    }
+
+    /// The fields of `node` whose values differ between `live` and `merged`; for list items only
+    /// presence counts, since their fields are members of their own.
+    static func changedMembers(_ node: FieldSet.Node, live: JSONValue?, merged: JSONValue?, isItem: Bool) -> FieldSet.Node {
+        var result = FieldSet.Node()
+        switch (live, merged) {
+        case (nil, nil): return result
+        case (let l?, let m?) where l == m || l.semanticallyEquals(m): return result
+        default: break
+        }
+        if node.isMember { result.isMember = isItem ? (live == nil) != (merged == nil) : true }
+        for (key, child) in node.children {
+            let sub = changedMembers(child, live: childValue(live, key), merged: childValue(merged, key), isItem: !key.hasPrefix("f:"))
+            if !sub.isEmpty { result.children[key] = sub }
+        }
+        return result
+    }
+
+    /// The `k:` spelling of an associative-list item; `protocol` defaults to TCP as the API's
+    /// defaulting does.
+    static func itemKeyString(_ item: JSONValue, keys: [String]) throws(ApplyError) -> String {
         guard case .object(let members) = item else {
-            throw .invalid(".\(FieldSet.render(path).dropFirst()): expected an object item in an associative list")
+            throw .invalid("expected an object item in an associative list, got \(item.serialized())")
         }
         var key: [String: JSONValue] = [:]
         for k in keys {
             if let v = members[k], !v.isNull { key[k] = v } else if k == "protocol" { key[k] = "TCP" }
         }
         if key.isEmpty {
-            throw .invalid("\(FieldSet.render(path)): associative list with keys has an element that omits all key fields \(keys.map { FieldError.quoted($0) }.joined(separator: ", "))")
+            throw .invalid("associative list with keys has an element that omits all key fields \(keys.map { FieldError.quoted($0) }.joined(separator: ", ")) (and doesn't have default values for any key fields)")
         }
-        return .object(key)
+        return "k:" + JSONValue.object(key).serialized()
     }
 
     static func itemMatches(_ item: JSONValue, _ key: JSONValue) -> Bool {
@@ -390,6 +498,33 @@ public enum ServerSideApply {
             if !have.semanticallyEquals(v) { return false }
         }
         return true
+    }
+
+    /// Follows one FieldsV1 step from a value.
+    static func childValue(_ value: JSONValue?, _ key: String) -> JSONValue? {
+        guard let value else { return nil }
+        let body = key.dropFirst(2)
+        switch key.prefix(2) {
+        case "f:": return value.objectValue?[String(body)]
+        case "k:":
+            guard let items = value.arrayValue, let keyObject = parsedElement(body) else { return nil }
+            return items.first { itemMatches($0, keyObject) }
+        case "v:":
+            guard let items = value.arrayValue, let wanted = parsedElement(body) else { return nil }
+            return items.first { $0.semanticallyEquals(wanted) }
+        case "i:":
+            guard let items = value.arrayValue, let i = Int(body), items.indices.contains(i) else { return nil }
+            return items[i]
+        default: return nil
+        }
+    }
+
+    static func parsedElement(_ text: Substring) -> JSONValue? {
+        do {
+            return try JSONValue.parse(Array(text.utf8))
+        } catch {
+            return nil  // an unreadable managedFields key names nothing in the object
+        }
     }
 
     // MARK: merge and paths
@@ -406,11 +541,14 @@ public enum ServerSideApply {
             switch strategy?.listType {
             case .map(let keys)?:
                 var result = liveItems
+                var positions: [String: Int] = [:]
+                for (i, item) in liveItems.enumerated() { positions[itemKeyOrPosition(item, keys: keys, position: -1 - i)] = i }
                 for item in appliedItems {
-                    guard let key = try? itemKey(item, keys: keys, path: []) else { continue }
-                    if let index = result.firstIndex(where: { itemMatches($0, key) }) {
+                    let key = itemKeyOrPosition(item, keys: keys, position: -1)
+                    if let index = positions[key] {
                         result[index] = merge(live: result[index], applied: item, strategy: strategy?.items)
                     } else {
+                        positions[key] = result.count
                         result.append(item)
                     }
                 }
@@ -427,60 +565,33 @@ public enum ServerSideApply {
         }
     }
 
-    static func value(at path: ArraySlice<PathElement>, in object: JSONValue) -> JSONValue? {
-        guard let first = path.first else { return object }
-        let next: JSONValue?
-        switch first {
-        case .field(let name): next = object.objectValue?[name]
-        case .key(let key): next = object.arrayValue?.first { itemMatches($0, key) }
-        case .value(let v): next = object.arrayValue?.first { $0.semanticallyEquals(v) }
-        case .index(let i): next = object.arrayValue.flatMap { $0.indices.contains(i) ? $0[i] : nil }
-        }
-        guard let next else { return nil }
-        return value(at: path.dropFirst(), in: next)
+    static func isKeyField(_ keys: [String]) -> Bool {
+        guard keys.count >= 2, keys[keys.count - 1].hasPrefix("f:"), keys[keys.count - 2].hasPrefix("k:"),
+              let key = parsedElement(keys[keys.count - 2].dropFirst(2)) else { return false }
+        return key.objectValue?[String(keys[keys.count - 1].dropFirst(2))] != nil
     }
 
-    /// Compares the values at a path; for list items only presence matters, since their
-    /// fields are members of their own.
-    static func valuesEqual(at path: [PathElement], _ a: JSONValue, _ b: JSONValue) -> Bool {
-        let x = value(at: path[...], in: a)
-        let y = value(at: path[...], in: b)
-        switch path.last {
-        case .key?, .value?, .index?: return (x == nil) == (y == nil)
-        default:
-            switch (x, y) {
-            case (nil, nil): return true
-            case (let x?, let y?): return x.semanticallyEquals(y)
-            default: return false
-            }
-        }
-    }
-
-    static func isKeyField(_ path: [PathElement]) -> Bool {
-        guard path.count >= 2, case .field(let name) = path[path.count - 1], case .key(let key) = path[path.count - 2] else { return false }
-        return key.objectValue?[name] != nil
-    }
-
-    static func remove(_ path: ArraySlice<PathElement>, from object: inout JSONValue) {
+    static func remove(_ path: ArraySlice<String>, from object: inout JSONValue) {
         guard let first = path.first else { return }
         let rest = path.dropFirst()
-        switch (first, object) {
-        case (.field(let name), .object(var members)):
+        let body = first.dropFirst(2)
+        switch (first.prefix(2), object) {
+        case ("f:", .object(var members)):
+            let name = String(body)
             guard var child = members.removeValue(forKey: name) else { return }
             if !rest.isEmpty {
                 remove(rest, from: &child)
                 members[name] = child
             }
             object = .object(members)
-        case (.key(let key), .array(var items)):
-            guard let index = items.firstIndex(where: { itemMatches($0, key) }) else { return }
+        case ("k:", .array(var items)), ("v:", .array(var items)):
+            guard let element = parsedElement(body) else { return }
+            let matches = first.hasPrefix("k:") ? { (item: JSONValue) in itemMatches(item, element) } : { $0.semanticallyEquals(element) }
+            guard let index = items.firstIndex(where: matches) else { return }
             if rest.isEmpty { items.remove(at: index) } else { remove(rest, from: &items[index]) }
             object = .array(items)
-        case (.value(let v), .array(var items)):
-            items.removeAll { $0.semanticallyEquals(v) }
-            object = .array(items)
-        case (.index(let i), .array(var items)):
-            guard items.indices.contains(i) else { return }
+        case ("i:", .array(var items)):
+            guard let i = Int(body), items.indices.contains(i) else { return }
             if rest.isEmpty { items.remove(at: i) } else { remove(rest, from: &items[i]) }
             object = .array(items)
         default:
