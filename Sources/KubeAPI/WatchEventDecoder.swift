@@ -56,46 +56,65 @@ public struct WatchEventDecoder: Sendable {
 
     public mutating func feed(_ bytes: some Collection<UInt8>) throws(WatchDecodingError) -> [WatchEvent] {
         buffer.append(contentsOf: bytes)
-        var events: [WatchEvent] = []
-        while scanned < buffer.count {
-            let byte = buffer[scanned]
-            scanned += 1
-            if inString {
-                if escaped {
-                    escaped = false
-                } else if byte == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if byte == UInt8(ascii: "\"") {
-                    inString = false
+        var frames: [Range<Int>] = []
+        // The scan works on locals over a raw buffer: it touches every byte of the stream.
+        var scanned = self.scanned
+        var frameStart = self.frameStart
+        var depth = self.depth
+        var inString = self.inString
+        var escaped = self.escaped
+        let problem: String? = buffer.withUnsafeBufferPointer { buffer -> String? in
+            let count = buffer.count
+            while scanned < count {
+                let byte = buffer[scanned]
+                scanned += 1
+                if inString {
+                    if escaped {
+                        escaped = false
+                    } else if byte == UInt8(ascii: "\\") {
+                        escaped = true
+                    } else if byte == UInt8(ascii: "\"") {
+                        inString = false
+                    }
+                    continue
                 }
-                continue
-            }
-            switch byte {
-            case UInt8(ascii: "{"), UInt8(ascii: "["):
-                if depth == 0 { frameStart = scanned - 1 }
-                depth += 1
-            case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                depth -= 1
-                if depth < 0 { throw WatchDecodingError(message: "unbalanced closing bracket") }
-                if depth == 0 {
-                    events.append(try Self.event(from: buffer[frameStart..<scanned]))
-                    frameStart = scanned
+                switch byte {
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    if depth == 0 { frameStart = scanned - 1 }
+                    depth += 1
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    depth -= 1
+                    if depth < 0 { return "unbalanced closing bracket" }
+                    if depth == 0 {
+                        frames.append(frameStart..<scanned)
+                        frameStart = scanned
+                    }
+                case UInt8(ascii: "\""):
+                    if depth == 0 { return "text outside an event object" }
+                    inString = true
+                case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"):
+                    if depth == 0 { frameStart = scanned }
+                default:
+                    if depth == 0 { return "text outside an event object" }
                 }
-            case UInt8(ascii: "\""):
-                if depth == 0 { throw WatchDecodingError(message: "text outside an event object") }
-                inString = true
-            case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"):
-                if depth == 0 { frameStart = scanned }
-            default:
-                if depth == 0 { throw WatchDecodingError(message: "text outside an event object") }
             }
+            return nil
         }
-        if depth == 0 { frameStart = scanned }
+        self.scanned = scanned
+        self.frameStart = frameStart
+        self.depth = depth
+        self.inString = inString
+        self.escaped = escaped
+        if let problem { throw WatchDecodingError(message: problem) }
+        var events: [WatchEvent] = []
+        events.reserveCapacity(frames.count)
+        for frame in frames { events.append(try Self.event(from: buffer[frame])) }
+        if depth == 0 { self.frameStart = self.scanned }
         // Drop consumed bytes so the buffer only ever holds the current event.
-        if frameStart > 0 {
-            buffer.removeFirst(frameStart)
-            scanned -= frameStart
-            frameStart = 0
+        if self.frameStart > 0 {
+            buffer.removeFirst(self.frameStart)
+            self.scanned -= self.frameStart
+            self.frameStart = 0
         }
         if buffer.count > maxEventBytes {
             throw WatchDecodingError(message: "an event exceeds \(maxEventBytes) bytes")
