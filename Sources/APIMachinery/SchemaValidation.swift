@@ -4,7 +4,7 @@ import JSON
 /// The value checks of a structural schema, worded as kube-openapi's validator and
 /// apiextensions' conversion to field errors word them.
 enum SchemaValidation {
-    static func validate(_ value: JSONValue, node: SchemaNode, path: String, errors: inout [FieldError]) {
+    static func validate(_ value: JSONValue, old: JSONValue? = nil, node: SchemaNode, path: String, errors: inout [FieldError]) {
         if case .null = value {
             if node.nullable || (node.type == nil && !node.intOrString) { return }
             errors.append(.typeInvalid(path, "null", "\(inBody(path)) must be of type \(expectedType(node)): \"null\""))
@@ -22,15 +22,15 @@ enum SchemaValidation {
         case .int, .double:
             validateNumber(value, node: node, path: path, errors: &errors)
         case .array(let elements):
-            validateArray(elements, node: node, path: path, errors: &errors)
+            validateArray(elements, old: old?.arrayValue, node: node, path: path, errors: &errors)
         case .object(let members):
-            validateObject(members, node: node, path: path, errors: &errors)
+            validateObject(members, old: old?.objectValue, node: node, path: path, errors: &errors)
         default:
             break
         }
 
-        for sub in node.allOf { validate(value, node: sub, path: path, errors: &errors) }
-        for rule in node.celValidations { check(rule, value: value, node: node, path: path, errors: &errors) }
+        for sub in node.allOf { validate(value, old: old, node: sub, path: path, errors: &errors) }
+        for rule in node.celValidations { check(rule, value: value, old: old, node: node, path: path, errors: &errors) }
         if !node.anyOf.isEmpty {
             let passing = node.anyOf.contains { sub in
                 var e: [FieldError] = []
@@ -54,11 +54,14 @@ enum SchemaValidation {
         }
     }
 
-    static func check(_ rule: CELValidationRule, value: JSONValue, node: SchemaNode, path: String, errors: inout [FieldError]) {
-        guard let program = rule.program, !program.usesOldSelf else { return }
+    /// Transition rules (mentioning `oldSelf`) run only when the value has a correlated old
+    /// value, as on the real server.
+    static func check(_ rule: CELValidationRule, value: JSONValue, old: JSONValue?, node: SchemaNode, path: String, errors: inout [FieldError]) {
+        guard let program = rule.program else { return }
+        if program.usesOldSelf && old == nil { return }
         let detail: String
         do {
-            if case .bool(true) = try program.evaluate(self: value) { return }
+            if case .bool(true) = try program.evaluate(self: value, oldSelf: program.usesOldSelf ? old : nil) { return }
             if let custom = rule.message {
                 detail = custom
             } else if let text = evaluatedMessage(rule, value), !text.isEmpty {
@@ -191,7 +194,7 @@ enum SchemaValidation {
         }
     }
 
-    static func validateArray(_ elements: [JSONValue], node: SchemaNode, path: String, errors: inout [FieldError]) {
+    static func validateArray(_ elements: [JSONValue], old: [JSONValue]?, node: SchemaNode, path: String, errors: inout [FieldError]) {
         if let maxItems = node.maxItems, elements.count > maxItems {
             errors.append(.tooMany(path, actual: elements.count, maximum: maxItems))
         }
@@ -200,7 +203,7 @@ enum SchemaValidation {
         }
         if let items = node.items {
             for (i, element) in elements.enumerated() {
-                validate(element, node: items, path: "\(path)[\(i)]", errors: &errors)
+                validate(element, old: correlatedItem(element, in: old, node: node), node: items, path: "\(path)[\(i)]", errors: &errors)
             }
         }
         switch node.listType {
@@ -229,7 +232,21 @@ enum SchemaValidation {
         }
     }
 
-    static func validateObject(_ members: [String: JSONValue], node: SchemaNode, path: String, errors: inout [FieldError]) {
+    /// The old item a new one corresponds to: same keys for map lists, same value for sets;
+    /// atomic lists have no correlation.
+    static func correlatedItem(_ element: JSONValue, in old: [JSONValue]?, node: SchemaNode) -> JSONValue? {
+        guard let old else { return nil }
+        switch node.listType {
+        case "map":
+            return old.first { candidate in node.listMapKeys.allSatisfy { candidate[$0].semanticallyEquals(element[$0]) } }
+        case "set":
+            return old.first { $0.semanticallyEquals(element) }
+        default:
+            return nil
+        }
+    }
+
+    static func validateObject(_ members: [String: JSONValue], old: [String: JSONValue]?, node: SchemaNode, path: String, errors: inout [FieldError]) {
         if let maxProperties = node.maxProperties, members.count > maxProperties {
             errors.append(.tooMany(path, actual: members.count, maximum: maxProperties))
         }
@@ -242,9 +259,9 @@ enum SchemaValidation {
         for key in members.keys.sorted() {
             let childPath = StructuralSchema.join(path, key)
             if let child = node.properties[key] {
-                validate(members[key]!, node: child, path: childPath, errors: &errors)
+                validate(members[key]!, old: old?[key], node: child, path: childPath, errors: &errors)
             } else if let additional = node.additionalProperties {
-                validate(members[key]!, node: additional, path: childPath, errors: &errors)
+                validate(members[key]!, old: old?[key], node: additional, path: childPath, errors: &errors)
             }
         }
     }

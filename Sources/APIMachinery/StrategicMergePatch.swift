@@ -110,9 +110,11 @@ public enum StrategicMergePatch {
                     throw .badRequest("list item of a merge list must be an object: \(item.serialized())")
                 }
                 let keyValue = members[mergeKey] ?? .null
-                let existing = result.firstIndex { $0[mergeKey].semanticallyEquals(keyValue) && !keyValue.isNull }
+                if keyValue.isNull {
+                    throw .badRequest("map: \(item.serialized()) does not contain declared merge key: \(mergeKey)")
+                }
+                let existing = result.firstIndex { $0[mergeKey].semanticallyEquals(keyValue) }
                 if members["$patch"]?.stringValue == "delete" {
-                    guard !keyValue.isNull else { throw .badRequest("delete directive for a list item needs the merge key \(mergeKey)") }
                     result.removeAll { $0[mergeKey].semanticallyEquals(keyValue) }
                     continue
                 }

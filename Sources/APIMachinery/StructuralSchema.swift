@@ -23,7 +23,8 @@ public struct SchemaError: Error, Sendable, Equatable, CustomStringConvertible {
 /// Caveats:
 /// - `x-kubernetes-validations` (CEL) rules are enforced only when they fall in the subset
 ///   `CELProgram` understands (field access, comparisons, `has`, `in`, `size`, string functions,
-///   list macros); other rules and transition rules (`oldSelf`) are skipped. The real server
+///   list macros); other rules are skipped, and transition rules (`oldSelf`) run only when
+///   `validate` is given the old object. The real server
 ///   enforces all of them, so the operator must not rely on the dev server to catch CEL violations.
 /// - `pattern` uses NSRegularExpression; Kubernetes uses Go's RE2. They agree on the
 ///   common subset (anchors, classes, quantifiers) but not on look-arounds, which RE2 lacks.
@@ -164,10 +165,11 @@ public struct StructuralSchema: Sendable {
 
     // MARK: validation
 
-    /// Every violation of the schema, in document order.
-    public func validate(_ value: JSONValue) -> [FieldError] {
+    /// Every violation of the schema, in document order. Pass the stored object as `old` on
+    /// updates so transition rules (`oldSelf`) are checked.
+    public func validate(_ value: JSONValue, old: JSONValue? = nil) -> [FieldError] {
         var errors: [FieldError] = []
-        SchemaValidation.validate(value, node: root, path: "", errors: &errors)
+        SchemaValidation.validate(value, old: old, node: root, path: "", errors: &errors)
         return errors
     }
 }

@@ -60,4 +60,21 @@ import Testing
             #"spec: Invalid value: "object": no such key: maxReplicas evaluating rule: self.minReplicas <= self.maxReplicas"#,
         ])
     }
+
+    @Test func structuralSchema_transitionRules_runOnlyAgainstACorrelatedOldValue() throws {
+        let schema = try StructuralSchema(json(#"""
+        {"type":"object","properties":{"spec":{"type":"object","properties":{
+          "region":{"type":"string","x-kubernetes-validations":[{"rule":"self == oldSelf","message":"Value is immutable"}]},
+          "pools":{"type":"array","x-kubernetes-list-type":"map","x-kubernetes-list-map-keys":["name"],
+            "items":{"type":"object","properties":{"name":{"type":"string"},
+              "size":{"type":"integer","x-kubernetes-validations":[{"rule":"self >= oldSelf","message":"pools cannot shrink"}]}}}}}}}}
+        """#))
+        let old = json(#"{"spec":{"region":"eu","pools":[{"name":"a","size":3}]}}"#)
+        #expect(schema.validate(json(#"{"spec":{"region":"us","pools":[{"name":"a","size":3}]}}"#)).isEmpty)
+        #expect(schema.validate(json(#"{"spec":{"region":"eu","pools":[{"name":"a","size":4},{"name":"b","size":1}]}}"#), old: old).isEmpty)
+        #expect(schema.validate(json(#"{"spec":{"region":"us","pools":[{"name":"a","size":2}]}}"#), old: old).map(\.description) == [
+            #"spec.pools[0].size: Invalid value: "integer": pools cannot shrink"#,
+            #"spec.region: Invalid value: "string": Value is immutable"#,
+        ])
+    }
 }

@@ -81,6 +81,14 @@ import Testing
         #expect(result[path: ["spec", "ports"]] == json(#"[{"port":80,"name":"http","targetPort":8080}]"#))
     }
 
+    @Test func strategicMerge_itemWithoutItsMergeKey_isABadRequest() {
+        #expect {
+            try patched(#"{"spec":{"template":{"spec":{"containers":[{"image":"x"}]}}}}"#)
+        } throws: { error in
+            (error as? PatchError)?.message == #"map: {"image":"x"} does not contain declared merge key: name"#
+        }
+    }
+
     @Test func strategicMerge_unknownPatchDirective_isABadRequest() {
         #expect {
             try patched(#"{"metadata":{"labels":{"$patch":"explode"}}}"#)
