@@ -1,7 +1,8 @@
 import JSON
 
-/// A reference from an object to its owner, as found in `metadata.ownerReferences`.
-public struct OwnerReference: Sendable, Hashable {
+/// A reference from an object to its owner, as found in `metadata.ownerReferences`: the
+/// compact, hashable form kept in caches (KubeAPI's `OwnerReference` wraps the JSON).
+public struct OwnerRef: Sendable, Hashable {
     public var apiVersion: String
     public var kind: String
     public var name: String
@@ -41,11 +42,11 @@ public struct CachedMetadata: Sendable, Hashable {
     public var resourceVersion: String
     public var generation: Int64
     public var labels: [String: String]
-    public var ownerReferences: [OwnerReference]
+    public var ownerReferences: [OwnerRef]
     public var finalizers: [String]
     public var isBeingDeleted: Bool
 
-    public init(key: ObjectKey, uid: String = "", resourceVersion: String = "", generation: Int64 = 0, labels: [String: String] = [:], ownerReferences: [OwnerReference] = [], finalizers: [String] = [], isBeingDeleted: Bool = false) {
+    public init(key: ObjectKey, uid: String = "", resourceVersion: String = "", generation: Int64 = 0, labels: [String: String] = [:], ownerReferences: [OwnerRef] = [], finalizers: [String] = [], isBeingDeleted: Bool = false) {
         self.key = key
         self.uid = uid
         self.resourceVersion = resourceVersion
@@ -68,14 +69,14 @@ public struct CachedMetadata: Sendable, Hashable {
             resourceVersion: meta["resourceVersion"].stringValue ?? "",
             generation: meta["generation"].intValue ?? 0,
             labels: labels,
-            ownerReferences: (meta["ownerReferences"].arrayValue ?? []).compactMap(OwnerReference.init(json:)),
+            ownerReferences: (meta["ownerReferences"].arrayValue ?? []).compactMap(OwnerRef.init(json:)),
             finalizers: (meta["finalizers"].arrayValue ?? []).compactMap(\.stringValue),
             isBeingDeleted: !meta["deletionTimestamp"].isNull
         )
     }
 
     /// The owner reference marked `controller: true`, if any.
-    public var controllerReference: OwnerReference? { ownerReferences.first { $0.controller } }
+    public var controllerReference: OwnerRef? { ownerReferences.first { $0.controller } }
 }
 
 /// An object as held in an informer's cache: its metadata plus whatever the transform kept.

@@ -17,7 +17,7 @@ public struct ApplyError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "cannot apply \(kind) \(object): \(reason)" }
 
-    static func controlledByAnother(_ object: ObjectKey, kind: String, owner: OwnerReference) -> ApplyError {
+    static func controlledByAnother(_ object: ObjectKey, kind: String, owner: OwnerRef) -> ApplyError {
         ApplyError(object: object, kind: kind, reason: "already controlled by \(owner.kind) \(owner.name) (uid \(owner.uid))")
     }
 }
@@ -49,7 +49,7 @@ public struct ChildApplier: Sendable {
 
     /// Applies `desired` (a full object with apiVersion, kind, metadata.name) owned by `owner`.
     /// - Parameter live: the object as cached by the informer, nil if it does not exist.
-    public func apply(_ desired: JSONValue, as type: APIResource, live: JSONValue?, controller owner: OwnerReference?) async throws -> ApplyOutcome {
+    public func apply(_ desired: JSONValue, as type: APIResource, live: JSONValue?, controller owner: OwnerRef?) async throws -> ApplyOutcome {
         let prepared = Self.prepare(desired, controller: owner)
         let key = ObjectKey(namespace: prepared[path: ["metadata", "namespace"]].stringValue ?? "", name: prepared[path: ["metadata", "name"]].stringValue ?? "")
         if let live {
@@ -75,7 +75,7 @@ public struct ChildApplier: Sendable {
     }
 
     /// The object as it will be sent: owner reference and desired-hash annotation added.
-    public static func prepare(_ desired: JSONValue, controller owner: OwnerReference?) -> JSONValue {
+    public static func prepare(_ desired: JSONValue, controller owner: OwnerRef?) -> JSONValue {
         var object = desired
         object[path: ["metadata", "annotations", desiredHashAnnotation]] = .null
         if let owner { object[path: ["metadata", "ownerReferences"]] = [owner.json] }

@@ -3,7 +3,7 @@ import Testing
 @testable import ControllerRuntime
 
 @Suite struct ChildApplierTests {
-    let owner = OwnerReference(apiVersion: "platform.medsearch.io/v1alpha1", kind: "MedicalSearchPlatform", name: "prod", uid: "p-uid", controller: true)
+    let owner = OwnerRef(apiVersion: "platform.medsearch.io/v1alpha1", kind: "MedicalSearchPlatform", name: "prod", uid: "p-uid", controller: true)
 
     func desired(data: [String: String]) -> JSONValue {
         Fixture.configMap("ns", "search-config", data: data)
@@ -48,7 +48,7 @@ import Testing
     @Test func apply_whenAnotherControllerOwnsTheObject_failsWithoutWriting() async throws {
         let client = FakeResourceClient()
         let applier = ChildApplier(client: client, fieldManager: "m")
-        let stranger = OwnerReference(apiVersion: "apps/v1", kind: "Deployment", name: "other", uid: "other-uid", controller: true)
+        let stranger = OwnerRef(apiVersion: "apps/v1", kind: "Deployment", name: "other", uid: "other-uid", controller: true)
         let live = Fixture.configMap("ns", "search-config", owner: stranger)
         await #expect(throws: ApplyError.self) {
             try await applier.apply(desired(data: ["a": "1"]), as: Fixture.configMaps, live: live, controller: owner)

@@ -18,7 +18,7 @@ import Testing
         await client.waitForWatches(count: 1)
         #expect(controller.cachesSynced)
 
-        let owner = OwnerReference(apiVersion: "platform.medsearch.io/v1alpha1", kind: "MedicalSearchPlatform", name: "prod", uid: "p-uid", controller: true)
+        let owner = OwnerRef(apiVersion: "platform.medsearch.io/v1alpha1", kind: "MedicalSearchPlatform", name: "prod", uid: "p-uid", controller: true)
         _ = try await client.create(Fixture.configMaps, namespace: "ns", object: Fixture.configMap("ns", "search-config", owner: owner))
         _ = try await client.create(Fixture.configMaps, namespace: "ns", object: Fixture.configMap("ns", "unowned"))
         await calls.waitFor(count: 1)

@@ -1,3 +1,4 @@
+import KubeAPI
 import Foundation
 import JSON
 @testable import ControllerRuntime
@@ -12,9 +13,9 @@ actor FakeResourceClient: ResourceClient {
         var resourceVersion: String?
     }
 
-    private var objects: [ResourceType: [ObjectKey: JSONValue]] = [:]
+    private var objects: [APIResource: [ObjectKey: JSONValue]] = [:]
     private var version: Int64 = 100
-    private var watchers: [(resource: ResourceType, namespace: String?, continuation: AsyncThrowingStream<ResourceWatchEvent, any Error>.Continuation)] = []
+    private var watchers: [(resource: APIResource, namespace: String?, continuation: AsyncThrowingStream<ResourceWatchEvent, any Error>.Continuation)] = []
     private(set) var requests: [Request] = []
     /// Errors to throw from the next `list` calls, first first.
     var listFailures: [ResourceClientError] = []
@@ -32,7 +33,7 @@ actor FakeResourceClient: ResourceClient {
     /// Stores an object without telling watchers, as if the change happened while no watch
     /// was open (to simulate missed events).
     @discardableResult
-    func seed(_ type: ResourceType, _ object: JSONValue) -> JSONValue {
+    func seed(_ type: APIResource, _ object: JSONValue) -> JSONValue {
         var object = object
         version += 1
         object[path: ["metadata", "resourceVersion"]] = .string(String(version))
@@ -43,15 +44,15 @@ actor FakeResourceClient: ResourceClient {
     }
 
     /// Removes an object without telling watchers.
-    func forget(_ type: ResourceType, _ key: ObjectKey) {
+    func forget(_ type: APIResource, _ key: ObjectKey) {
         objects[type]?[key] = nil
         version += 1
     }
 
-    func stored(_ type: ResourceType, _ key: ObjectKey) -> JSONValue? { objects[type]?[key] }
+    func stored(_ type: APIResource, _ key: ObjectKey) -> JSONValue? { objects[type]?[key] }
 
     /// Sends an event to open watches as the server would, after storing the change.
-    func emit(_ type: ResourceType, _ event: ResourceWatchEvent) {
+    func emit(_ type: APIResource, _ event: ResourceWatchEvent) {
         for watcher in watchers where watcher.resource == type { watcher.continuation.yield(event) }
     }
 
@@ -70,8 +71,8 @@ actor FakeResourceClient: ResourceClient {
 
     // MARK: ResourceClient
 
-    func list(_ type: ResourceType, namespace: String?, limit: Int?, continueToken: String?) async throws -> ObjectListPage {
-        requests.append(Request(verb: "list", resource: type.resource))
+    func list(_ type: APIResource, namespace: String?, limit: Int?, continueToken: String?) async throws -> ObjectListPage {
+        requests.append(Request(verb: "list", resource: type.plural))
         if !listFailures.isEmpty { throw listFailures.removeFirst() }
         let all = (objects[type] ?? [:]).filter { namespace == nil || $0.key.namespace == namespace }.sorted { $0.key < $1.key }
         let start = continueToken.flatMap(Int.init) ?? 0
@@ -80,8 +81,8 @@ actor FakeResourceClient: ResourceClient {
         return ObjectListPage(items: all[start..<end].map(\.value), resourceVersion: String(version), continueToken: next)
     }
 
-    func watch(_ type: ResourceType, namespace: String?, resourceVersion: String) async throws -> AsyncThrowingStream<ResourceWatchEvent, any Error> {
-        requests.append(Request(verb: "watch", resource: type.resource, resourceVersion: resourceVersion))
+    func watch(_ type: APIResource, namespace: String?, resourceVersion: String) async throws -> AsyncThrowingStream<ResourceWatchEvent, any Error> {
+        requests.append(Request(verb: "watch", resource: type.plural, resourceVersion: resourceVersion))
         if !watchFailures.isEmpty { throw watchFailures.removeFirst() }
         let (stream, continuation) = AsyncThrowingStream<ResourceWatchEvent, any Error>.makeStream()
         watchers.append((type, namespace, continuation))
@@ -92,14 +93,14 @@ actor FakeResourceClient: ResourceClient {
         return stream
     }
 
-    func get(_ type: ResourceType, namespace: String?, name: String) async throws -> JSONValue {
-        requests.append(Request(verb: "get", resource: type.resource, name: name))
+    func get(_ type: APIResource, namespace: String?, name: String) async throws -> JSONValue {
+        requests.append(Request(verb: "get", resource: type.plural, name: name))
         guard let object = objects[type]?[ObjectKey(namespace: namespace ?? "", name: name)] else { throw ResourceClientError(statusCode: 404, reason: "NotFound") }
         return object
     }
 
-    func create(_ type: ResourceType, namespace: String?, object: JSONValue) async throws -> JSONValue {
-        requests.append(Request(verb: "create", resource: type.resource, name: object[path: ["metadata", "name"]].stringValue))
+    func create(_ type: APIResource, namespace: String?, object: JSONValue) async throws -> JSONValue {
+        requests.append(Request(verb: "create", resource: type.plural, name: object[path: ["metadata", "name"]].stringValue))
         var object = object
         if let namespace { object[path: ["metadata", "namespace"]] = .string(namespace) }
         if objects[type]?[key(of: object)] != nil { throw ResourceClientError(statusCode: 409, reason: "AlreadyExists") }
@@ -109,8 +110,8 @@ actor FakeResourceClient: ResourceClient {
         return stored
     }
 
-    func replace(_ type: ResourceType, namespace: String?, name: String, object: JSONValue) async throws -> JSONValue {
-        requests.append(Request(verb: "update", resource: type.resource, name: name))
+    func replace(_ type: APIResource, namespace: String?, name: String, object: JSONValue) async throws -> JSONValue {
+        requests.append(Request(verb: "update", resource: type.plural, name: name))
         let key = ObjectKey(namespace: namespace ?? "", name: name)
         guard let current = objects[type]?[key] else { throw ResourceClientError(statusCode: 404, reason: "NotFound") }
         if let expected = object[path: ["metadata", "resourceVersion"]].stringValue, expected != current[path: ["metadata", "resourceVersion"]].stringValue {
@@ -121,8 +122,8 @@ actor FakeResourceClient: ResourceClient {
         return store(type, object)
     }
 
-    func apply(_ type: ResourceType, namespace: String?, name: String, object: JSONValue, fieldManager: String, force: Bool) async throws -> JSONValue {
-        requests.append(Request(verb: "apply", resource: type.resource, name: name))
+    func apply(_ type: APIResource, namespace: String?, name: String, object: JSONValue, fieldManager: String, force: Bool) async throws -> JSONValue {
+        requests.append(Request(verb: "apply", resource: type.plural, name: name))
         let key = ObjectKey(namespace: namespace ?? "", name: name)
         var merged = objects[type]?[key] ?? .emptyObject
         merge(object, into: &merged)
@@ -130,8 +131,8 @@ actor FakeResourceClient: ResourceClient {
         return store(type, merged)
     }
 
-    func jsonPatch(_ type: ResourceType, namespace: String?, name: String, operations: [JSONValue]) async throws -> JSONValue {
-        requests.append(Request(verb: "patch", resource: type.resource, name: name))
+    func jsonPatch(_ type: APIResource, namespace: String?, name: String, operations: [JSONValue]) async throws -> JSONValue {
+        requests.append(Request(verb: "patch", resource: type.plural, name: name))
         let key = ObjectKey(namespace: namespace ?? "", name: name)
         guard var object = objects[type]?[key] else { throw ResourceClientError(statusCode: 404, reason: "NotFound") }
         for operation in operations {
@@ -167,16 +168,16 @@ actor FakeResourceClient: ResourceClient {
         return store(type, object)
     }
 
-    func mergePatch(_ type: ResourceType, namespace: String?, name: String, patch: JSONValue) async throws -> JSONValue {
-        requests.append(Request(verb: "patch", resource: type.resource, name: name))
+    func mergePatch(_ type: APIResource, namespace: String?, name: String, patch: JSONValue) async throws -> JSONValue {
+        requests.append(Request(verb: "patch", resource: type.plural, name: name))
         let key = ObjectKey(namespace: namespace ?? "", name: name)
         guard var object = objects[type]?[key] else { throw ResourceClientError(statusCode: 404, reason: "NotFound") }
         merge(patch, into: &object)
         return store(type, object)
     }
 
-    func delete(_ type: ResourceType, namespace: String?, name: String) async throws {
-        requests.append(Request(verb: "delete", resource: type.resource, name: name))
+    func delete(_ type: APIResource, namespace: String?, name: String) async throws {
+        requests.append(Request(verb: "delete", resource: type.plural, name: name))
         let key = ObjectKey(namespace: namespace ?? "", name: name)
         guard let object = objects[type]?[key] else { throw ResourceClientError(statusCode: 404, reason: "NotFound") }
         if !(object[path: ["metadata", "finalizers"]].arrayValue ?? []).isEmpty {
@@ -194,7 +195,7 @@ actor FakeResourceClient: ResourceClient {
 
     // MARK: private
 
-    private func store(_ type: ResourceType, _ object: JSONValue) -> JSONValue {
+    private func store(_ type: APIResource, _ object: JSONValue) -> JSONValue {
         let existed = objects[type]?[key(of: object)] != nil
         var object = object
         // An object being deleted whose last finalizer goes is removed, as the server does.
@@ -244,10 +245,10 @@ actor FakeResourceClient: ResourceClient {
 
 /// Fluent fixtures for API objects.
 enum Fixture {
-    static let configMaps = ResourceType(group: "", version: "v1", resource: "configmaps", kind: "ConfigMap")
-    static let platforms = ResourceType(group: "platform.medsearch.io", version: "v1alpha1", resource: "medicalsearchplatforms", kind: "MedicalSearchPlatform")
+    static let configMaps = APIResource.configMaps
+    static let platforms = APIResource(group: "platform.medsearch.io", version: "v1alpha1", plural: "medicalsearchplatforms", kind: "MedicalSearchPlatform", namespaced: true)
 
-    static func configMap(_ namespace: String, _ name: String, data: [String: String] = [:], owner: OwnerReference? = nil) -> JSONValue {
+    static func configMap(_ namespace: String, _ name: String, data: [String: String] = [:], owner: OwnerRef? = nil) -> JSONValue {
         var object: JSONValue = ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": .string(name), "namespace": .string(namespace)]]
         if !data.isEmpty { object["data"] = .object(data.mapValues { .string($0) }) }
         if let owner { object[path: ["metadata", "ownerReferences"]] = [owner.json] }

@@ -27,12 +27,12 @@ actor ChangeRecorder<Payload: Sendable> {
 
 @Suite struct ObjectStoreTests {
     func cached(_ namespace: String, _ name: String, rv: String = "1", owner: String? = nil, tier: String = "") -> CachedObject<String> {
-        CachedObject(metadata: CachedMetadata(key: ObjectKey(namespace: namespace, name: name), uid: "uid-\(name)", resourceVersion: rv, ownerReferences: owner.map { [OwnerReference(apiVersion: "v1", kind: "X", name: "o", uid: $0, controller: true)] } ?? []), payload: tier)
+        CachedObject(metadata: CachedMetadata(key: ObjectKey(namespace: namespace, name: name), uid: "uid-\(name)", resourceVersion: rv, ownerReferences: owner.map { [OwnerRef(apiVersion: "v1", kind: "X", name: "o", uid: $0, controller: true)] } ?? []), payload: tier)
     }
 
     @Test func store_indexesObjectsByNamespaceOwnerAndCustomIndex() {
         let byTier = StoreIndex<String>(name: "tier") { [$0.payload] }
-        let store = ObjectStore<String>(indexes: [byTier])
+        let store = ObjectCache<String>(indexes: [byTier])
         store.upsert(cached("a", "one", owner: "p1", tier: "gold"))
         store.upsert(cached("a", "two", owner: "p1", tier: "dev"))
         store.upsert(cached("b", "three", owner: "p2", tier: "gold"))
@@ -44,7 +44,7 @@ actor ChangeRecorder<Payload: Sendable> {
 
     @Test func store_whenAnObjectChanges_movesItBetweenIndexValues() {
         let byTier = StoreIndex<String>(name: "tier") { [$0.payload] }
-        let store = ObjectStore<String>(indexes: [byTier])
+        let store = ObjectCache<String>(indexes: [byTier])
         store.upsert(cached("a", "one", tier: "gold"))
         store.upsert(cached("a", "one", rv: "2", tier: "dev"))
         #expect(store.byIndex("tier", value: "gold").isEmpty)
@@ -55,7 +55,7 @@ actor ChangeRecorder<Payload: Sendable> {
     }
 
     @Test func store_replace_reportsVanishedAndChangedObjectsOnlyWithinItsNamespace() {
-        let store = ObjectStore<String>()
+        let store = ObjectCache<String>()
         store.upsert(cached("a", "kept", rv: "1"))
         store.upsert(cached("a", "changed", rv: "1"))
         store.upsert(cached("a", "vanished", rv: "1"))

@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import KubeAPI
 import Logging
 import Testing
 @testable import ControllerRuntime
@@ -111,13 +112,13 @@ import Testing
 
         firstRun.cancel()
         try await firstRun.value
-        let released = try #require(await client.stored(.lease, leaseKey))
+        let released = try #require(await client.stored(.leases, leaseKey))
         #expect(released[path: ["spec", "holderIdentity"]].isNull)
         #expect(released[path: ["spec", "leaseDurationSeconds"]] == 1)
 
         clock.advance(by: .seconds(2))
         try await second.gate.waitUntilLeading()
-        let taken = try #require(await client.stored(.lease, leaseKey))
+        let taken = try #require(await client.stored(.leases, leaseKey))
         #expect(taken[path: ["spec", "holderIdentity"]] == "replica-2")
         #expect(taken[path: ["spec", "leaseTransitions"]] == 1)
         secondRun.cancel()
