@@ -49,15 +49,14 @@ public enum CustomResourceDefinitions {
     /// The status schema; the operator is its only writer, so it is kept loose where the
     /// controller may add detail later (service and endpoint maps).
     public static var statusSchema: OpenAPISchema {
-        var condition = OpenAPISchema.object("A metav1.Condition.", [
+        let condition = OpenAPISchema.object("A metav1.Condition.", [
             ("type", .string(pattern: "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$", maxLength: 316)),
             ("status", .string(enum: ["True", "False", "Unknown"])),
             ("reason", .string(pattern: "^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$", maxLength: 1024)),
             ("message", .string(maxLength: 32768)),
-            ("lastTransitionTime", .string()),
+            ("lastTransitionTime", .string("RFC 3339 time of the last status change.")),
             ("observedGeneration", .integer(minimum: 0)),
         ], required: ["type", "status", "lastTransitionTime", "reason", "message"])
-        condition.properties[4].schema.description = "RFC 3339 time of the last status change."
         return OpenAPISchema.object("Observed state, written by the operator.", [
             ("observedGeneration", .integer("The generation the status describes.", minimum: 0)),
             ("conditions", OpenAPISchema.array(of: condition, maxItems: 32).listMap(keys: ["type"])),

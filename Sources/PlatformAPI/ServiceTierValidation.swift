@@ -61,24 +61,28 @@ public enum HIPAAGuardrails {
         source: String, path: (String) -> String
     ) -> [SpecViolation] {
         var out: [SpecViolation] = []
+        // "HIPAA tiers require …" for a tier's own fields, "the HIPAA tier "x" requires …"
+        // when a platform's override breaks its tier's rule.
         let why = source == "tier" ? "HIPAA tiers" : "the HIPAA tier \(source)"
+        let require = source == "tier" ? "require" : "requires"
+        let forbid = source == "tier" ? "forbid" : "forbids"
         if !database.storageEncrypted {
-            out.append(SpecViolation(field: path("database.storageEncrypted"), message: "\(why) require encrypted database storage"))
+            out.append(SpecViolation(field: path("database.storageEncrypted"), message: "\(why) \(require) encrypted database storage"))
         }
         if database.backupRetentionDays < minimumBackupRetentionDays {
-            out.append(SpecViolation(field: path("database.backupRetentionDays"), message: "\(why) require at least \(minimumBackupRetentionDays) days of backups, got \(database.backupRetentionDays)"))
+            out.append(SpecViolation(field: path("database.backupRetentionDays"), message: "\(why) \(require) at least \(minimumBackupRetentionDays) days of backups, got \(database.backupRetentionDays)"))
         }
         if !cache.atRestEncryption {
-            out.append(SpecViolation(field: path("cache.atRestEncryption"), message: "\(why) require cache encryption at rest"))
+            out.append(SpecViolation(field: path("cache.atRestEncryption"), message: "\(why) \(require) cache encryption at rest"))
         }
         if !cache.transitEncryption {
-            out.append(SpecViolation(field: path("cache.transitEncryption"), message: "\(why) require cache encryption in transit"))
+            out.append(SpecViolation(field: path("cache.transitEncryption"), message: "\(why) \(require) cache encryption in transit"))
         }
         if !storage.encrypted {
-            out.append(SpecViolation(field: path("storage.encrypted"), message: "\(why) require encrypted buckets"))
+            out.append(SpecViolation(field: path("storage.encrypted"), message: "\(why) \(require) encrypted buckets"))
         }
         if storage.publicStaticAssets {
-            out.append(SpecViolation(field: path("storage.publicStaticAssets"), message: "\(why) forbid public buckets"))
+            out.append(SpecViolation(field: path("storage.publicStaticAssets"), message: "\(why) \(forbid) public buckets"))
         }
         return out
     }

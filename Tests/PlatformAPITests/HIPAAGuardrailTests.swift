@@ -32,7 +32,7 @@ import Testing
         let tier = try Fixtures.tier("production")
         let platform = try MedicalSearchPlatform.decode(Fixtures.platformObject().editing(["spec", "database", "backupRetentionDays"], 2))
         #expect(platform.violations(against: tier).map(\.description) == [
-            "spec.database.backupRetentionDays: the HIPAA tier \"production\" require at least 7 days of backups, got 2",
+            "spec.database.backupRetentionDays: the HIPAA tier \"production\" requires at least 7 days of backups, got 2",
         ])
     }
 
