@@ -186,15 +186,17 @@ public enum ServerSideApply {
             }
         }
 
-        // Fields this manager stopped applying go unless another manager holds them.
+        // Fields this manager stopped applying go unless another manager holds them (or
+        // something beneath them). Like structured-merge-diff, which treats named fields as
+        // members, a field the manager no longer mentions at all goes as a whole, so dropping
+        // the last label removes `labels` rather than leaving `{}` behind.
         let previous = entries.first(where: { $0.sameOwner(me) })?.fields ?? FieldSet()
-        let dropped = previous.subtracting(appliedSet)
-        if !dropped.isEmpty {
+        if !previous.isEmpty {
             let others = entries.filter { !$0.sameOwner(me) }.reduce(FieldSet()) { $0.union($1.fields) }
-            for keys in dropped.memberKeyPaths.sorted(by: { $0.count < $1.count })
-            where !others.containsPrefix(keys: keys) && !isKeyField(keys) {
-                remove(keys[...], from: &merged)
-            }
+            var dropped: [[String]] = []
+            var prefix: [String] = []
+            collectDropped(previous.root, applied: appliedSet.root, others: others.root, prefix: &prefix, into: &dropped)
+            for keys in dropped { remove(keys[...], from: &merged) }
         }
 
         if let index = entries.firstIndex(where: { $0.sameOwner(me) }) {
@@ -204,6 +206,31 @@ public enum ServerSideApply {
         }
         setManagedFields(entries, on: &merged)
         return merged
+    }
+
+    /// The paths to remove because the manager owned them and no longer applies them: a
+    /// subtree nobody else holds anything in goes whole; otherwise the walk descends and
+    /// removes only what is unclaimed. Key fields of surviving items and the identity metadata
+    /// are never removed.
+    static func collectDropped(_ previous: FieldSet.Node, applied: FieldSet.Node?, others: FieldSet.Node?,
+                               prefix: inout [String], into out: inout [[String]]) {
+        for (key, child) in previous.children {
+            prefix.append(key)
+            defer { prefix.removeLast() }
+            let appliedChild = applied?.children[key]
+            let othersChild = others?.children[key]
+            let claimedByOthers = othersChild.map { !$0.isEmpty } ?? false
+            if appliedChild == nil && !claimedByOthers {
+                // metadata itself always stays (name, namespace, ... are not tracked).
+                if prefix == ["f:metadata"] {
+                    collectDropped(child, applied: nil, others: nil, prefix: &prefix, into: &out)
+                } else if !isKeyField(prefix) {
+                    out.append(prefix)
+                }
+                continue
+            }
+            collectDropped(child, applied: appliedChild, others: othersChild, prefix: &prefix, into: &out)
+        }
     }
 
     /// True if applying `applied` as `manager` would change the object or the manager's

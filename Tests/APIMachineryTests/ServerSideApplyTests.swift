@@ -61,8 +61,19 @@ import Testing
         let live = try ServerSideApply.apply(configMap(#"{"key":"a","old":"x"}"#, labels: #"{"a":"1"}"#), to: nil, manager: "alice", force: false, now: t1, strategy: configMapStrategy)
         let after = try ServerSideApply.apply(configMap(#"{"key":"a"}"#), to: live, manager: "alice", force: false, now: t2, strategy: configMapStrategy)
         #expect(after["data"] == json(#"{"key":"a"}"#))
-        #expect(after[path: ["metadata", "labels", "a"]] == .null)
+        // The whole labels map goes, not just its member, as on a real server.
+        #expect(after[path: ["metadata", "labels"]] == .null)
+        #expect(after[path: ["metadata", "name"]] == "cm")
         #expect(entry(after, "alice")?["time"] == .string(t2))
+    }
+
+    @Test func apply_keepsAParentAnotherManagerStillHasFieldsUnder() throws {
+        let live = try ServerSideApply.apply(configMap(#"{"key":"a"}"#, labels: #"{"a":"1"}"#), to: nil, manager: "alice", force: false, now: t1, strategy: configMapStrategy)
+        var edited = live
+        edited[path: ["metadata", "labels", "b"]] = "2"
+        let updated = ServerSideApply.recordUpdate(old: live, new: edited, manager: "bob", subresource: nil, now: t2)
+        let after = try ServerSideApply.apply(configMap(#"{"key":"a"}"#), to: updated, manager: "alice", force: false, now: t2, strategy: configMapStrategy)
+        #expect(after[path: ["metadata", "labels"]] == ["b": "2"])
     }
 
     @Test func apply_toAnObjectNobodyTracked_conflictsWithBeforeFirstApply() throws {
