@@ -40,18 +40,17 @@ public enum ApplyError: Error, Sendable, Equatable, CustomStringConvertible {
             if conflicts.count == 1 {
                 return "Apply failed with 1 conflict: \(conflicts[0].message): \(conflicts[0].field)"
             }
-            var text = "Apply failed with \(conflicts.count) conflicts: "
-            var managers: [String] = []
-            var byManager: [String: [ApplyConflict]] = [:]
+            // Grouped per owner, owners in the server's order (by manager, then operation).
+            var owners: [String] = []
+            var byOwner: [String: [ApplyConflict]] = [:]
             for conflict in conflicts {
-                if byManager[conflict.manager] == nil { managers.append(conflict.manager) }
-                byManager[conflict.manager, default: []].append(conflict)
+                if byOwner[conflict.message] == nil { owners.append(conflict.message) }
+                byOwner[conflict.message, default: []].append(conflict)
             }
-            text += managers.map { manager in
-                let group = byManager[manager]!
-                let head = group[0].message.replacingOccurrences("conflict with", with: "conflicts with")
-                return head + ":" + group.map { "\n- " + $0.field }.joined()
-            }.joined(separator: "\n")
+            let lines = owners.sorted().flatMap { owner in
+                ["conflicts with" + owner.dropFirst("conflict with".count) + ":"] + byOwner[owner]!.map { "- " + $0.field }
+            }
+            let text = "Apply failed with \(conflicts.count) conflicts: " + lines.joined(separator: "\n")
             return text
         }
     }
@@ -103,9 +102,12 @@ public struct ManagedFieldsEntry: Sendable, Equatable {
         manager == other.manager && operation == other.operation && (subresource ?? "") == (other.subresource ?? "")
     }
 
-    /// How conflict messages name the owner: `"kubectl" using v1`, with the operation for updaters.
+    /// How the server names an owner in conflicts: appliers by name, updaters with the API
+    /// version they wrote (`"kubectl-client-side-apply" using v1`), plus the subresource if any.
     var conflictName: String {
-        "\(FieldError.quoted(manager)) using \(apiVersion)"
+        var name = FieldError.quoted(manager)
+        if let subresource, !subresource.isEmpty { name += " with subresource \(FieldError.quoted(subresource))" }
+        return operation == "Update" ? "\(name) using \(apiVersion)" : name
     }
 }
 

@@ -33,9 +33,28 @@ import Testing
             try ServerSideApply.apply(configMap(#"{"key":"b"}"#), to: live, manager: "bob", force: false, now: t2, strategy: configMapStrategy)
         } throws: { error in
             guard let error = error as? ApplyError, case .conflicts(let conflicts) = error else { return false }
-            return conflicts == [ApplyConflict(manager: "alice", field: ".data.key", message: "conflict with \"alice\" using v1")]
-                && error.message == "Apply failed with 1 conflict: conflict with \"alice\" using v1: .data.key"
+            return conflicts == [ApplyConflict(manager: "alice", field: ".data.key", message: "conflict with \"alice\"")]
+                && error.message == "Apply failed with 1 conflict: conflict with \"alice\": .data.key"
                 && error.statusCode == 409
+        }
+    }
+
+    @Test func apply_withSeveralConflicts_groupsThemByOwnerAsTheServerDoes() throws {
+        let applied = try ServerSideApply.apply(configMap(#"{"a":"1","b":"1"}"#), to: nil, manager: "zed", force: false, now: t1, strategy: configMapStrategy)
+        var edited = applied
+        edited[path: ["data", "c"]] = "1"
+        let updated = ServerSideApply.recordUpdate(old: applied, new: edited, manager: "kubectl-edit", subresource: nil, now: t2)
+        #expect {
+            try ServerSideApply.apply(configMap(#"{"a":"2","b":"2","c":"2"}"#), to: updated, manager: "me", force: false, now: t2, strategy: configMapStrategy)
+        } throws: { error in
+            guard let error = error as? ApplyError, case .conflicts(let conflicts) = error else { return false }
+            return conflicts.count == 3 && error.message == """
+                Apply failed with 3 conflicts: conflicts with "kubectl-edit" using v1:
+                - .data.c
+                conflicts with "zed":
+                - .data.a
+                - .data.b
+                """
         }
     }
 
@@ -114,7 +133,7 @@ import Testing
         #expect {
             try ServerSideApply.apply(deployment(#"[{"name":"app","image":"a:2"}]"#), to: both, manager: "injector", force: false, now: t2, strategy: strategy)
         } throws: { error in
-            (error as? ApplyError)?.message == "Apply failed with 1 conflict: conflict with \"operator\" using apps/v1: .spec.template.spec.containers[name=\"app\"].image"
+            (error as? ApplyError)?.message == "Apply failed with 1 conflict: conflict with \"operator\": .spec.template.spec.containers[name=\"app\"].image"
         }
         // The operator dropping its container leaves the injector's alone.
         let dropped = try ServerSideApply.apply(deployment("[]"), to: both, manager: "operator", force: false, now: t2, strategy: strategy)
