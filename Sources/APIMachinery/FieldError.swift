@@ -49,7 +49,8 @@ extension FieldError {
     }
 
     public static func notSupported(_ field: String, _ value: JSONValue, supported: [JSONValue]) -> FieldError {
-        let detail = supported.isEmpty ? "" : "supported values: " + supported.map(renderValue).joined(separator: ", ")
+        // The server lists allowed values as strings, JSON-encoding non-strings first: 1 -> "1".
+        let detail = supported.isEmpty ? "" : "supported values: " + supported.map { quoted($0.stringValue ?? $0.serialized()) }.joined(separator: ", ")
         return FieldError(reason: "FieldValueNotSupported", field: field, message: body("Unsupported value", value, detail))
     }
 
@@ -60,7 +61,7 @@ extension FieldError {
     /// A string longer than allowed; the value itself is not echoed (it may be large).
     public static func tooLong(_ field: String, maximumBytes: Int) -> FieldError {
         FieldError(reason: "FieldValueTooLong", field: field,
-                   message: body("Too long", nil, "may not be more than \(maximumBytes) bytes"))
+                   message: body("Too long", nil, "may not be more than \(maximumBytes) \(maximumBytes == 1 ? "byte" : "bytes")"))
     }
 
     public static func tooMany(_ field: String, actual: Int, maximum: Int) -> FieldError {

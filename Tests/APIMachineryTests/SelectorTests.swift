@@ -80,6 +80,7 @@ import Testing
         #expect(FieldError.required("spec.x").description == "spec.x: Required value")
         #expect(FieldError.notSupported("spec.size", "x", supported: ["a", "b"]).message == "Unsupported value: \"x\": supported values: \"a\", \"b\"")
         #expect(FieldError.invalid("spec.n", 3, "must be even").description == "spec.n: Invalid value: 3: must be even")
+        #expect(FieldError.notSupported("spec.n", 3, supported: [1, 2]).message == #"Unsupported value: 3: supported values: "1", "2""#)
         #expect(FieldError.tooMany("spec.items", actual: 3, maximum: 2).message == "Too many: 3: must have at most 2 items")
         let two = [FieldError.required("a"), FieldError.required("b")]
         #expect(FieldError.aggregateMessage(two) == "[a: Required value, b: Required value]")
