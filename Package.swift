@@ -32,7 +32,7 @@ var targets: [Target] = [
     .target(name: "DevAPIServer", dependencies: ["JSON", "YAML", "APIMachinery", "TLS", logging, nioCore, nioPosix, nioHTTP1]),
     .target(name: "ControllerRuntime", dependencies: ["JSON", "KubeAPI", "APIMachinery", logging, metrics, prometheus, serviceLifecycle, nioCore, nioPosix, nioHTTP1, argumentParser]),
     .target(name: "PlatformAPI", dependencies: ["JSON", "YAML"]),
-    .target(name: "PlatformSpecs", dependencies: ["JSON", "PlatformAPI"]),
+    .target(name: "PlatformSpecs", dependencies: ["JSON", "PlatformAPI", "YAML"]),
     .executableTarget(
         name: "medsearch-operator",
         dependencies: ["JSON", "YAML", "KubeConfig", "KubeAPI", "DevAPIServer", "ControllerRuntime", "PlatformAPI", "PlatformSpecs", argumentParser, logging]

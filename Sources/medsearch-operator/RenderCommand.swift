@@ -1,7 +1,5 @@
 import ArgumentParser
 import Foundation
-import JSON
-import PlatformAPI
 import PlatformSpecs
 import YAML
 
@@ -20,10 +18,8 @@ struct RenderCommand: ParsableCommand {
             The tier comes from --tier (a file holding one or more ServiceTiers; the one named \
             by spec.tierRef is used) or --tiers-dir (every .yaml/.yml file in it is read). \
             Owner references use --uid, else metadata.uid from the file, else the placeholder \
-            uid \(placeholderUIDText), which must be replaced before applying.
+            uid 00000000-0000-0000-0000-000000000000, which must be replaced before applying.
             """)
-
-    static let placeholderUIDText = "00000000-0000-0000-0000-000000000000"
 
     @Option(name: .shortAndLong, help: "MedicalSearchPlatform YAML file.")
     var file: String
@@ -44,48 +40,19 @@ struct RenderCommand: ParsableCommand {
     }
 
     func run() throws {
-        let platformDocument = try Self.singleDocument(file)
-        var platform: MedicalSearchPlatform
-        do {
-            platform = try MedicalSearchPlatform.decode(platformDocument.value)
-        } catch {
-            throw Self.located(error.violations, in: platformDocument)
-        }
-        if let uid { platform.uid = uid }
-
-        let tierDocuments = try Self.tierDocuments(tier: tier, tiersDir: tiersDir)
-        guard let tierDocument = tierDocuments.first(where: {
-            $0.value["kind"].stringValue == ServiceTier.kind
-                && $0.value[path: ["metadata", "name"]].stringValue == platform.spec.tierName
-        }) else {
-            let line = platformDocument.line(of: ["spec", "tierRef", "name"]) ?? 1
-            throw InputError("\(file):\(line): spec.tierRef.name: no ServiceTier named \"\(platform.spec.tierName)\" in \(tier ?? tiersDir ?? "")")
-        }
-        let serviceTier: ServiceTier
-        do {
-            serviceTier = try ServiceTier.decode(tierDocument.value)
-        } catch {
-            throw Self.located(error.violations, in: tierDocument)
-        }
-        let violations = platform.violations(against: serviceTier)
-        if !violations.isEmpty { throw Self.located(violations, in: platformDocument) }
-
-        let state = desiredState(platform: platform, tier: serviceTier, observed: ObservedState())
-        let cost = estimatedMonthlyCost(tier: serviceTier, platform: platform)
-        var header = "# Rendered by medsearch-operator from \(file) with tier \"\(serviceTier.name)\".\n"
-        header += "# Estimated monthly cost: $\(CostEstimate.dollars(cost.estimate.totalCents)) (see PriceList).\n"
-        if platform.uid == nil {
-            header += "# ownerReferences carry the placeholder uid \(Self.placeholderUIDText): set the platform's real uid (--uid) before applying.\n"
-        }
-        print(header + YAMLEmitter.emit(documents: state.objects), terminator: "")
-    }
-
-    static func singleDocument(_ path: String) throws -> YAMLDocument {
-        let documents = try parse(path)
+        let documents = try Self.parse(file)
         guard documents.count == 1 else {
-            throw InputError("\(path): expected one YAML document, found \(documents.count)")
+            throw InputError("\(file): expected one YAML document, found \(documents.count)")
         }
-        return documents[0]
+        let output: ManifestRendering.Output
+        do {
+            output = try ManifestRendering.render(
+                platform: documents[0], tiers: try Self.tierDocuments(tier: tier, tiersDir: tiersDir),
+                uid: uid, tierSource: tier ?? tiersDir ?? "")
+        } catch let failure as ManifestRendering.Failure {
+            throw InputError(failure.description)
+        }
+        print(output.yaml, terminator: "")
     }
 
     static func parse(_ path: String) throws -> [YAMLDocument] {
@@ -113,13 +80,6 @@ struct RenderCommand: ParsableCommand {
             documents += try parse((tiersDir as NSString).appendingPathComponent(name))
         }
         return documents
-    }
-
-    /// One message per violation, each prefixed with `file:line:` so editors can jump to it.
-    static func located(_ violations: [SpecViolation], in document: YAMLDocument) -> InputError {
-        let file = document.file ?? "<input>"
-        let lines = violations.map { v in "\(file):\(document.line(of: v) ?? 1): \(v)" }
-        return InputError(lines.joined(separator: "\n"))
     }
 }
 
