@@ -25,17 +25,20 @@ public final class PatchStrategy: Sendable {
     public let retainKeys: Bool
     /// `+structType=atomic` / `+mapType=atomic`: server-side apply owns it as one value.
     public let atomic: Bool
+    /// `patchStrategy:"replace"`: strategic merge replaces the value instead of merging it.
+    public let replace: Bool
     public let fields: [String: PatchStrategy]
     /// The strategy of each list item.
     public let items: PatchStrategy?
     /// The strategy of each map value (for string-keyed maps like `additionalProperties`).
     public let values: PatchStrategy?
 
-    public init(listType: ListType? = nil, retainKeys: Bool = false, atomic: Bool = false,
+    public init(listType: ListType? = nil, retainKeys: Bool = false, atomic: Bool = false, replace: Bool = false,
                 fields: [String: PatchStrategy] = [:], items: PatchStrategy? = nil, values: PatchStrategy? = nil) {
         self.listType = listType
         self.retainKeys = retainKeys
         self.atomic = atomic
+        self.replace = replace
         self.fields = fields
         self.items = items
         self.values = values
@@ -122,6 +125,8 @@ enum BuiltInStrategies {
     ])
     static let conditions = PatchStrategy.list(keys: "type")
     static let labelSelector = PatchStrategy.object(["matchExpressions": .atomicList], atomic: true)
+    /// PodDisruptionBudget's selector is tagged `patchStrategy:"replace"`.
+    static let replacedLabelSelector = PatchStrategy(atomic: true, replace: true, fields: ["matchExpressions": .atomicList])
 
     static let container = PatchStrategy.object([
         "ports": .list(keys: "containerPort", "protocol"),
@@ -210,7 +215,7 @@ enum BuiltInStrategies {
 
     static let podDisruptionBudget = PatchStrategy.object([
         "metadata": objectMeta,
-        "spec": .object(["selector": labelSelector]),
+        "spec": .object(["selector": replacedLabelSelector]),
         "status": .object(["conditions": conditions]),
     ])
 

@@ -66,6 +66,10 @@ public enum StrategicMergePatch {
                 continue
             }
             let originalValue = result[key] ?? .null
+            if childStrategy?.replace == true {
+                result[key] = try stripDirectives(patchValue)
+                continue
+            }
             switch (originalValue, patchValue) {
             case (_, .object(let p)):
                 let o = originalValue.objectValue ?? [:]

@@ -89,6 +89,14 @@ import Testing
         }
     }
 
+    @Test func strategicMerge_podDisruptionBudgetSelector_isReplacedNotMerged() throws {
+        let pdb = PatchStrategy.builtIn(apiVersion: "policy/v1", kind: "PodDisruptionBudget")!
+        let live = json(#"{"spec":{"minAvailable":1,"selector":{"matchLabels":{"app":"web","tier":"front"}}}}"#)
+        let result = try StrategicMergePatch.apply(json(#"{"spec":{"selector":{"matchLabels":{"app":"api"}}}}"#), to: live, strategy: pdb)
+        #expect(result[path: ["spec", "selector"]] == json(#"{"matchLabels":{"app":"api"}}"#))
+        #expect(result[path: ["spec", "minAvailable"]] == 1)
+    }
+
     @Test func strategicMerge_unknownPatchDirective_isABadRequest() {
         #expect {
             try patched(#"{"metadata":{"labels":{"$patch":"explode"}}}"#)
