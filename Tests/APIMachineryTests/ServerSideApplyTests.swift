@@ -190,4 +190,39 @@ import Testing
         #expect(set.fieldsV1 == fieldsV1)
         #expect(set.description.contains(#".spec.ports[port=80,protocol="TCP"].port"#))
     }
+
+    @Test func apply_toACustomResource_usesTheSchemasListTypes() throws {
+        let schema = try StructuralSchema(json(#"""
+        {"type":"object","properties":{"spec":{"type":"object","properties":{
+          "pools":{"type":"array","x-kubernetes-list-type":"map","x-kubernetes-list-map-keys":["name"],
+                   "items":{"type":"object","properties":{"name":{"type":"string"},"size":{"type":"integer"}}}},
+          "zones":{"type":"array","x-kubernetes-list-type":"set","items":{"type":"string"}},
+          "args":{"type":"array","items":{"type":"string"}}}}}}
+        """#))
+        let strategy = PatchStrategy(schema: schema)
+        func platform(_ spec: String) -> JSONValue {
+            json(#"{"apiVersion":"med.example.com/v1","kind":"Platform","metadata":{"name":"p"},"spec":"# + spec + "}")
+        }
+        let live = try ServerSideApply.apply(platform(#"{"pools":[{"name":"a","size":1}],"zones":["x"],"args":["-v"]}"#),
+                                             to: nil, manager: "alice", force: false, now: t1, strategy: strategy)
+        let both = try ServerSideApply.apply(platform(#"{"pools":[{"name":"b","size":2}],"zones":["y"]}"#),
+                                             to: live, manager: "bob", force: false, now: t2, strategy: strategy)
+        #expect(both[path: ["spec", "pools"]] == json(#"[{"name":"a","size":1},{"name":"b","size":2}]"#))
+        #expect(both[path: ["spec", "zones"]] == ["x", "y"])
+        #expect(entry(both, "bob")?["fieldsV1"] == json(#"""
+        {"f:spec":{"f:pools":{"k:{\"name\":\"b\"}":{".":{},"f:name":{},"f:size":{}}},"f:zones":{"v:\"y\"":{}}}}
+        """#))
+        // An atomic list belongs to one applier as a whole.
+        #expect(throws: ApplyError.self) {
+            try ServerSideApply.apply(platform(#"{"args":["-q"]}"#), to: both, manager: "bob", force: false, now: t2, strategy: strategy)
+        }
+    }
+
+    @Test func recordUpdate_whenTheClientClearsManagedFields_resetsTracking() {
+        let created = ServerSideApply.recordUpdate(old: nil, new: configMap(#"{"a":"1"}"#), manager: "m", subresource: nil, now: t1)
+        var cleared = created
+        cleared[path: ["metadata", "managedFields"]] = []
+        let result = ServerSideApply.recordUpdate(old: created, new: cleared, manager: "m", subresource: nil, now: t2)
+        #expect(result[path: ["metadata", "managedFields"]] == .null)
+    }
 }
