@@ -81,7 +81,7 @@ public final class HTTPTransport: Sendable {
         let limit = max(1, configuration.streamBufferLimit)
         let sink = ResponseSink(mode: .stream(highWater: limit, lowWater: limit / 2), gauge: gauge)
         let id = try start(request, sink: sink)
-        let lifetime = TransferLifetime(sink: sink, loop: loop, id: id)
+        let lifetime = TransferLifetime(sink: sink, loop: loop, id: id, transport: self)
         let loop = self.loop
         let head = try await withTaskCancellationHandler {
             try await sink.awaitHead()
@@ -118,11 +118,15 @@ final class TransferLifetime: Sendable {
     let sink: ResponseSink
     let loop: CurlEventLoop
     let id: UInt64
+    /// Keeps the transport (whose release shuts the loop down) alive while the body is read,
+    /// so a stream outlives the client object that opened it.
+    let transport: HTTPTransport
 
-    init(sink: ResponseSink, loop: CurlEventLoop, id: UInt64) {
+    init(sink: ResponseSink, loop: CurlEventLoop, id: UInt64, transport: HTTPTransport) {
         self.sink = sink
         self.loop = loop
         self.id = id
+        self.transport = transport
     }
 
     deinit {

@@ -301,6 +301,19 @@ struct HTTPTransportTests {
         try await server.stop()
     }
 
+    @Test func stream_outlivesTheTransportObjectThatOpenedIt() async throws {
+        // Far more than the buffer limit, so the transfer is still running (paused) when the
+        // transport object goes out of scope.
+        let total = 4 * 1024 * 1024
+        let server = try await LoopbackHTTPServer { _ in .streamed(total: total, chunkSize: 64 * 1024) }
+        let response = try await HTTPTransport(configuration: .init(streamBufferLimit: 16 * 1024))
+            .stream(HTTPRequest(url: server.baseURL + "/orphan"))
+        var received = 0
+        for try await chunk in response.body { received += chunk.count }
+        #expect(received == total)
+        try await server.stop()
+    }
+
     @Test func stream_whenTransportShutsDown_endsWithTransportShutDown() async throws {
         let server = try await LoopbackHTTPServer { _ in .streamed(total: 1 << 30, chunkSize: 64 * 1024) }
         let transport = HTTPTransport()
