@@ -139,6 +139,14 @@ public struct PlatformStatus: Sendable, Equatable {
 
     public init() {}
 
+    /// Records a spec the controller cannot act on: `Ready=False, reason InvalidSpec`
+    /// naming each field, and the HIPAA guardrails among the violations.
+    public mutating func recordInvalidSpec(_ violations: [SpecViolation], guardrails: [SpecViolation], generation: Int64?, now: Date) {
+        Conditions.setInvalidSpec(violations, generation: generation, now: now, in: &conditions)
+        failedGuardrails = guardrails.map(\.description)
+        observedGeneration = generation
+    }
+
     /// `ready/enabled` services, for the printer column.
     public var servicesSummary: String {
         let ready = services.values.filter { $0.desiredReplicas > 0 && $0.readyReplicas >= $0.desiredReplicas }.count

@@ -95,3 +95,15 @@ extension MedicalSearchPlatform {
         return out
     }
 }
+
+extension MedicalSearchPlatform {
+    /// The HIPAA guardrails this platform fails on its tier (empty for non-HIPAA tiers),
+    /// for `status.failedGuardrails`; a subset of `violations(against:)`.
+    public func failedGuardrails(against tier: ServiceTier) -> [SpecViolation] {
+        guard tier.spec.hipaa else { return [] }
+        let data = effectiveDataTier(tier: tier)
+        return HIPAAGuardrails.violations(
+            database: data.database, cache: data.cache, storage: data.storage,
+            source: "\"\(tier.name)\"", path: { "spec.\($0)" })
+    }
+}

@@ -51,3 +51,29 @@ import Testing
         #expect(platform.violations(against: tier) == [])
     }
 }
+
+@Suite struct FailedGuardrailStatusTests {
+    @Test func failedGuardrails_whenPlatformBreaksHIPAA_areRecordedInStatusWithTheCondition() throws {
+        let tier = try Fixtures.tier("production")
+        let object = Fixtures.platformObject()
+            .editing(["spec", "database", "backupRetentionDays"], 1)
+            .editing(["spec", "services", "search", "replicas"], ["max": 1])
+        let platform = try MedicalSearchPlatform.decode(object)
+        let guardrails = platform.failedGuardrails(against: tier)
+        #expect(guardrails.map(\.field) == ["spec.database.backupRetentionDays"])
+
+        var status = PlatformStatus()
+        status.recordInvalidSpec(platform.violations(against: tier), guardrails: guardrails, generation: platform.generation, now: .init(timeIntervalSince1970: 0))
+        #expect(status.failedGuardrails == ["spec.database.backupRetentionDays: the HIPAA tier \"production\" requires at least 7 days of backups, got 1"])
+        let ready = Conditions.find(.ready, in: status.conditions)
+        #expect(ready?.reason == "InvalidSpec")
+        #expect(ready?.message.contains("spec.services.search.replicas.max") == true)
+        #expect(status.observedGeneration == 3)
+    }
+
+    @Test func failedGuardrails_onANonHIPAATier_areNone() throws {
+        let tier = try Fixtures.tier("dev")
+        let platform = try MedicalSearchPlatform.decode(Fixtures.platformObject(tier: "dev").editing(["spec", "database", "backupRetentionDays"], 0))
+        #expect(platform.failedGuardrails(against: tier) == [])
+    }
+}
