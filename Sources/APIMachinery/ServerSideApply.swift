@@ -50,8 +50,7 @@ public enum ApplyError: Error, Sendable, Equatable, CustomStringConvertible {
             let lines = owners.sorted().flatMap { owner in
                 ["conflicts with" + owner.dropFirst("conflict with".count) + ":"] + byOwner[owner]!.map { "- " + $0.field }
             }
-            let text = "Apply failed with \(conflicts.count) conflicts: " + lines.joined(separator: "\n")
-            return text
+            return "Apply failed with \(conflicts.count) conflicts: " + lines.joined(separator: "\n")
         }
     }
 
@@ -129,7 +128,11 @@ public struct ManagedFieldsEntry: Sendable, Equatable {
 /// - Ownership lists leaf fields, list items and empty maps; the real server additionally marks
 ///   a map created by an Update with `.`. No decision depends on that difference.
 /// - The caller resets `status` (main resource) or everything but `status` (the `/status`
-///   subresource) before calling, as the real registry strategies do.
+///   subresource) before calling, as the real registry strategies do, and passes
+///   `subresource: "status"` for `/status` writes: entries are per subresource, and sharing one
+///   would make a status apply prune the fields the same manager applied to the spec.
+/// - Lists are associative only where the strategy says so: pass `PatchStrategy.builtIn` for
+///   built-in kinds and `PatchStrategy(schema:)` for custom resources; nil makes every list atomic.
 public enum ServerSideApply {
     static let untrackedMetadata: Set<String> = [
         "name", "namespace", "generateName", "uid", "resourceVersion", "generation", "creationTimestamp",
