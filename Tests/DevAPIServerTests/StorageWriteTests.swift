@@ -274,4 +274,32 @@ import Testing
         #expect(status["code"] == 404)
         #expect(status[path: ["details", "name"]] == "x")
     }
+
+    @Test func create_withMalformedLabel_isInvalidWithLabelsCause() {
+        let store = StoreFixture.makeStore()
+        let error = #expect(throws: APIError.self) {
+            try store.create(StoreKeys.configMaps, namespace: "default",
+                             body: StoreFixture.configMap("a", labels: ["app": "has spaces"]))
+        }
+        #expect(error?.code == 422)
+        #expect(error?.details?.causes.first?.field == "metadata.labels")
+    }
+
+    @Test func concurrentCreates_getDistinctIncreasingResourceVersions() async throws {
+        let store = StoreFixture.makeStore()
+        let versions = try await withThrowingTaskGroup(of: Int64.self) { group in
+            for index in 0..<64 {
+                group.addTask {
+                    try store.create(StoreKeys.configMaps, namespace: "default",
+                                     body: StoreFixture.configMap("c\(index)")).objectResourceVersion
+                }
+            }
+            var all: [Int64] = []
+            for try await version in group { all.append(version) }
+            return all
+        }
+        #expect(Set(versions).count == 64)
+        #expect(versions.max().map(String.init) == store.currentResourceVersion)
+        #expect(store.statistics.objectCount == 64 + ObjectStore.initialNamespaces.count)
+    }
 }

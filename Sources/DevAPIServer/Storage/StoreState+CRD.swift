@@ -81,6 +81,7 @@ extension StoreState {
         for key in customResources[name] ?? [] {
             typesByKey[key] = nil
             schemas[key] = nil
+            customPatchStrategies[key] = nil
         }
         let spec = crd["spec"]
         let names = spec["names"]
@@ -109,7 +110,10 @@ extension StoreState {
                 schema: schemaJSON.isNull ? ["type": "object", "x-kubernetes-preserve-unknown-fields": true] : schemaJSON,
                 storage: version["storage"].boolValue == true)
             typesByKey[type.key] = type
-            if let schema = try? StructuralSchema(type.schema ?? .emptyObject) { schemas[type.key] = schema }
+            if let schema = try? StructuralSchema(type.schema ?? .emptyObject) {
+                schemas[type.key] = schema
+                customPatchStrategies[type.key] = PatchStrategy(schema: schema)
+            }
             if type.storage { storageTypes[storage] = type }
             keys.append(type.key)
         }
@@ -128,6 +132,7 @@ extension StoreState {
         for key in keys {
             typesByKey[key] = nil
             schemas[key] = nil
+            customPatchStrategies[key] = nil
         }
         storageTypes[storage] = nil
         crdByStorage[storage] = nil

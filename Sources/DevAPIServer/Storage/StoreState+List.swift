@@ -32,7 +32,7 @@ struct ObjectFilter: Sendable {
     func matches(_ header: ObjectHeader) -> Bool {
         if let namespace, header.namespace != namespace { return false }
         if let labels, !labels.matches(header.labels) { return false }
-        if let fields, !fields.matches({ header.fields[$0] }) { return false }
+        if let fields, !fields.matches({ header.field($0) }) { return false }
         return true
     }
 }

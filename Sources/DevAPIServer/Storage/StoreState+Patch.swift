@@ -30,7 +30,7 @@ extension StoreState {
             }
             try checkTypeMeta(&applied, type: type)
             applied[path: ["metadata", "name"]] = .string(name)
-            let strategy = PatchStrategy.builtIn(apiVersion: type.apiVersion, kind: type.kind)
+            let strategy = patchStrategy(for: type)
             let live = try existing.map { (object) throws(APIError) in try parse(object) }
             if let version = applied[path: ["metadata", "resourceVersion"]].stringValue, !version.isEmpty {
                 guard let existing, version == String(existing.header.resourceVersion) else {
@@ -126,8 +126,7 @@ extension StoreState {
                             details: StatusDetails(name: name, group: type.group, kind: type.plural,
                                                    causes: conflicts.map { conflict in
                                                        StatusCause(reason: "FieldManagerConflict",
-                                                                   message: "conflict with \"\(conflict.manager)\"",
-                                                                   field: conflict.field)
+                                                                   message: conflict.message, field: conflict.field)
                                                    }))
         default:
             return APIError(code: 400, reason: "BadRequest", message: error.description)

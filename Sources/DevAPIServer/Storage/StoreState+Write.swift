@@ -33,6 +33,8 @@ extension StoreState {
             object[path: ["metadata", "name"]] = .string(name)
         }
         try validateName(name, type: type)
+        let labelCauses = LabelValidation.causes(object[path: ["metadata", "labels"]])
+        if !labelCauses.isEmpty { throw .invalid(type, name, labelCauses) }
         if let namespace { try checkNamespaceAcceptsContent(namespace, type: type, name: name) }
         let address = address(type, namespace: namespace, name: name)
         if stored(address) != nil { throw .alreadyExists(type, name) }
@@ -56,7 +58,7 @@ extension StoreState {
         switch ownership ?? .update(manager: options.fieldManager ?? "unknown") {
         case .update(let manager):
             object = ServerSideApply.recordUpdate(old: nil, new: object, manager: manager, operation: "Update",
-                                                  subresource: nil, now: now)
+                                                  subresource: nil, now: now, strategy: patchStrategy(for: type))
         case .applied:
             object[path: ["metadata", "managedFields"]] = body[path: ["metadata", "managedFields"]]
         }
@@ -236,6 +238,10 @@ extension StoreState {
         }
         try validateAgainstSchema(&object, type: type, name: object[path: ["metadata", "name"]].stringValue ?? "",
                                   strict: strict && subresource == nil)
+        let labelCauses = LabelValidation.causes(object[path: ["metadata", "labels"]])
+        if !labelCauses.isEmpty {
+            throw .invalid(type, object[path: ["metadata", "name"]].stringValue ?? "", labelCauses)
+        }
         if type.tracksGeneration && generationChanges(type, old: old, new: object) {
             object[path: ["metadata", "generation"]] = .int((old[path: ["metadata", "generation"]].intValue ?? 0) + 1)
         }
@@ -244,7 +250,7 @@ extension StoreState {
             var previous = object
             previous[path: ["metadata", "managedFields"]] = old[path: ["metadata", "managedFields"]]
             object = ServerSideApply.recordUpdate(old: old, new: previous, manager: manager, operation: "Update",
-                                                  subresource: subresource, now: now)
+                                                  subresource: subresource, now: now, strategy: patchStrategy(for: type))
         }
         // An update that changes nothing but managedFields timestamps is a no-op: no new resourceVersion, no event.
         if Self.sameIgnoringManagedFieldTimes(old, object) { return old }

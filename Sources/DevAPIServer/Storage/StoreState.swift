@@ -20,6 +20,8 @@ struct StoreState {
     /// CRD name → the resource keys it registered, and the schema of each custom resource key.
     var customResources: [String: [ResourceKey]] = [:]
     var schemas: [ResourceKey: StructuralSchema] = [:]
+    /// How SSA and managedFields treat the lists and maps of each custom resource, from its schema.
+    var customPatchStrategies: [ResourceKey: PatchStrategy] = [:]
     /// The storage version's type of each storage, for garbage collection and rendering.
     var storageTypes: [StorageID: ResourceType] = [:]
     /// How many objects each namespace holds, so namespace deletion knows when it is done without scanning.
@@ -41,6 +43,11 @@ struct StoreState {
     func type(for key: ResourceKey) throws(APIError) -> ResourceType {
         guard let type = typesByKey[key] else { throw .resourceNotServed(key) }
         return type
+    }
+
+    /// The merge strategy of a type: built-in tables, or derived from a custom resource's schema.
+    func patchStrategy(for type: ResourceType) -> PatchStrategy? {
+        customPatchStrategies[type.key] ?? PatchStrategy.builtIn(apiVersion: type.apiVersion, kind: type.kind)
     }
 
     func stored(_ address: ObjectAddress) -> StoredObject? { buckets[address.storage]?.objects[address.key] }

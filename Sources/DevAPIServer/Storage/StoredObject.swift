@@ -19,13 +19,22 @@ struct ObjectHeader: Sendable, Hashable {
     var createdResourceVersion: Int64
     var apiVersion: String
     var labels: [String: String]
-    /// The values of every field selector the kind supports.
+    /// The values of the kind's field selectors beyond metadata.name / metadata.namespace.
     var fields: [String: String]
     var ownerReferences: [OwnerReference]
     var finalizers: [String]
     var deletionTimestamp: String?
 
     var storageKey: String { namespace.isEmpty ? name : namespace + "/" + name }
+
+    /// The value a field selector compares, e.g. `metadata.name` or `involvedObject.kind`.
+    func field(_ key: String) -> String? {
+        switch key {
+        case "metadata.name": return name
+        case "metadata.namespace": return namespace
+        default: return fields[key]
+        }
+    }
 }
 
 /// A `metadata.ownerReferences` entry, as garbage collection reads it.
@@ -106,7 +115,9 @@ extension ObjectHeader {
         var labels: [String: String] = [:]
         for (key, value) in metadata["labels"].objectValue ?? [:] { labels[key] = value.stringValue ?? "" }
         self.labels = labels
-        var fields: [String: String] = ["metadata.name": name, "metadata.namespace": namespace]
+        // metadata.name and metadata.namespace are read from the header itself; only kinds with
+        // extra selectable fields pay for a dictionary.
+        var fields: [String: String] = [:]
         for field in type.extraSelectableFields {
             let value = object[path: field.split(separator: ".").map(String.init)]
             switch value {
