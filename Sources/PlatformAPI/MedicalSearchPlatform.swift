@@ -54,6 +54,7 @@ public struct Endpoint: Sendable, Equatable {
     }
 }
 
+/// The platform's RDS settings: overrides of the tier (nil = the tier's value), adoption and wiring.
 public struct DatabaseSettings: Sendable, Equatable {
     public var instanceClass: String?
     public var allocatedStorageGiB: Int64?
@@ -70,6 +71,7 @@ public struct DatabaseSettings: Sendable, Equatable {
     public var credentialsSecretName: String?
 }
 
+/// The platform's ElastiCache settings: overrides of the tier, adoption and wiring.
 public struct CacheSettings: Sendable, Equatable {
     public var nodeType: String?
     public var replicas: Int64?
@@ -114,6 +116,7 @@ public enum BucketRole: String, Sendable, CaseIterable, Comparable {
     }
 }
 
+/// The platform's S3 settings: overrides of the tier, bucket naming and adoption.
 public struct StorageSettings: Sendable, Equatable {
     public var encrypted: Bool?
     public var versioning: Bool?
@@ -148,6 +151,7 @@ public struct NetworkSettings: Sendable, Equatable {
     public var dataStoreCIDRs: [String]
 }
 
+/// What the user asks for; everything not set here comes from the tier.
 public struct MedicalSearchPlatformSpec: Sendable, Equatable {
     public var tierName: String
     public var region: String
@@ -297,7 +301,14 @@ extension MedicalSearchPlatform {
         platform.uid = object[path: ["metadata", "uid"]].stringValue
         platform.generation = object[path: ["metadata", "generation"]].intValue
         if !object["status"].isNull { platform.status = PlatformStatus(json: object["status"]) }
-        let crossField = platform.spec.violations()
+        var crossField = platform.spec.violations()
+        for role in BucketRole.allCases where platform.spec.storage.adoptBuckets[role] == nil {
+            let bucket = platform.bucketName(role)
+            if bucket.count > 63 {
+                crossField.append(SpecViolation(field: "spec.storage.bucketPrefix", message: "bucket name \"\(bucket)\" would be longer than 63 characters; set a shorter prefix"))
+                break
+            }
+        }
         if !crossField.isEmpty { throw SpecDecodingError(kind: kind, violations: crossField) }
         return platform
     }

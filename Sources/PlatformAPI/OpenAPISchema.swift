@@ -8,6 +8,7 @@ import JSON
 /// (`validations`) for the API server and in Swift (`*Validation.swift`) for decoding
 /// outside a cluster; tests keep the two in step.
 public struct OpenAPISchema: Sendable, Equatable {
+    /// The OpenAPI `type` keyword.
     public enum ValueType: String, Sendable {
         case object, array, string, integer, number, boolean
     }
@@ -25,6 +26,7 @@ public struct OpenAPISchema: Sendable, Equatable {
         }
     }
 
+    /// A named member of an object schema; kept in declaration order.
     public struct Property: Sendable, Equatable {
         public var name: String
         public var schema: OpenAPISchema

@@ -12,6 +12,7 @@ public enum PlatformConditionType: String, Sendable, CaseIterable {
     case storageReady = "StorageReady"
 }
 
+/// A condition's status, as Kubernetes spells it.
 public enum ConditionStatus: String, Sendable {
     case `true` = "True"
     case `false` = "False"

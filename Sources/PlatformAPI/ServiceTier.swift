@@ -38,6 +38,7 @@ public struct NodeGroupPlacement: Sendable, Equatable {
     public var tolerations: [JSONValue]
 }
 
+/// Autoscaling bounds: the HPA's minReplicas and maxReplicas.
 public struct ReplicaRange: Sendable, Equatable {
     public var min: Int64
     public var max: Int64
@@ -61,6 +62,7 @@ public struct ServiceSizing: Sendable, Equatable {
     public var nodeGroup: NodeGroupName
 }
 
+/// RDS PostgreSQL sizing and protection.
 public struct DatabaseTier: Sendable, Equatable {
     public var instanceClass: String
     public var engineVersion: String
@@ -71,6 +73,7 @@ public struct DatabaseTier: Sendable, Equatable {
     public var storageEncrypted: Bool
 }
 
+/// ElastiCache Redis sizing and encryption.
 public struct CacheTier: Sendable, Equatable {
     public var nodeType: String
     /// Replicas besides the primary.
@@ -91,6 +94,7 @@ public struct StorageLifecycle: Sendable, Equatable {
     }
 }
 
+/// S3 bucket policy shared by the five buckets.
 public struct StorageTier: Sendable, Equatable {
     public var lifecycle: StorageLifecycle
     public var encrypted: Bool
@@ -99,6 +103,7 @@ public struct StorageTier: Sendable, Equatable {
     public var publicStaticAssets: Bool
 }
 
+/// Deletion policy per data-tier dependency.
 public struct DeletionPolicies: Sendable, Equatable {
     public var database: DeletionPolicy
     public var cache: DeletionPolicy
@@ -112,6 +117,7 @@ public struct CostAssumptions: Sendable, Equatable {
     public var loadBalancers: Int64
 }
 
+/// The tier's sizing and policy, fully defaulted.
 public struct ServiceTierSpec: Sendable, Equatable {
     public var description: String?
     public var hipaa: Bool

@@ -231,3 +231,17 @@ import Testing
         #expect(services[.search]?.replicas == ReplicaRange(min: 2, max: 80))
     }
 }
+
+@Suite struct BucketNamingTests {
+    @Test func bucketNames_whenNoPrefixIsSet_combineNamespaceNameAndRole() throws {
+        let platform = try MedicalSearchPlatform.decode(Fixtures.platformObject())
+        #expect(platform.bucketName(.staticAssets) == "clinic-demo-static-assets")
+    }
+
+    @Test func bucketNames_whenTheyWouldExceed63Characters_askForAShorterPrefix() {
+        let object = Fixtures.platformObject().editing(["metadata", "namespace"], .string(String(repeating: "n", count: 50)))
+        #expect(decodeViolations(platform: object).map(\.field) == ["spec.storage.bucketPrefix"])
+        let fixed = object.editing(["spec", "storage", "bucketPrefix"], "clinic-prod")
+        #expect(decodeViolations(platform: fixed) == [])
+    }
+}
