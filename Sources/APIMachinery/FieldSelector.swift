@@ -40,10 +40,10 @@ public struct FieldSelector: Sendable, Hashable, CustomStringConvertible {
         requirements.allSatisfy { $0.matches(fields) }
     }
 
-    /// Canonical form; terms in the order given (Go sorts by field, then by the operator's text).
+    /// The selector as text, terms in the order parsed and values escaped, as Go's
+    /// `fields.Selector.String()` renders a parsed selector.
     public var description: String {
         requirements
-            .sorted { ($0.field, $0.operator.rawValue) < ($1.field, $1.operator.rawValue) }
             .map { $0.field + $0.operator.rawValue + FieldSelector.escape($0.value) }
             .joined(separator: ",")
     }

@@ -58,7 +58,7 @@ import Testing
         #expect(selector.requirements.map(\.field) == ["metadata.name", "status.phase", "metadata.namespace"])
         #expect(selector.requirements[0].value == "a,b")
         #expect(selector.requirements[1].operator == .notEquals)
-        #expect(selector.description == "metadata.name=a\\,b,metadata.namespace==x,status.phase!=Running")
+        #expect(selector.description == "metadata.name=a\\,b,status.phase!=Running,metadata.namespace==x")
     }
 
     @Test func fieldSelector_matchesAgainstAFieldLookup() throws {
