@@ -156,7 +156,7 @@ enum SchemaValidation {
             errors.append(.invalid(path, .string(s), "\(inBody(path)) should match '\(pattern)'"))
         }
         if let format = node.format, !formatAccepts(format, s) {
-            errors.append(.invalid(path, .string(s), "\(inBody(path)) must be of type \(format): \(FieldError.quoted(s))"))
+            errors.append(.typeInvalid(path, .string(s), "\(inBody(path)) must be of type \(format): \(FieldError.quoted(s))"))
         }
     }
 
@@ -189,7 +189,7 @@ enum SchemaValidation {
             default: inRange = true
             }
             if !inRange {
-                errors.append(.invalid(path, value, "\(inBody(path)) must be of type \(format): \(FieldError.renderValue(value))"))
+                errors.append(.typeInvalid(path, value, "\(inBody(path)) must be of type \(format): \(FieldError.renderValue(value))"))
             }
         }
     }

@@ -52,6 +52,12 @@ import Testing
         #expect(try messages(#"{"size":"1","replicas":3000000000}"#).count == 2)
     }
 
+    @Test func validate_reportsFormatFailuresAsTypeErrors_likeKubeOpenAPI() throws {
+        let s = try StructuralSchema(Self.schema)
+        let errors = s.validate(json(#"{"spec":{"size":"1","since":"soon"}}"#))
+        #expect(errors.map(\.reason) == ["FieldValueTypeInvalid"])
+    }
+
     @Test func validate_acceptsValuesThatMeetEveryKeyword() throws {
         #expect(try messages(#"{"size":"12","tier":"large","replicas":3,"ratio":0.5,"name":"abc","tags":["a","b"],"#
             + #""ports":[{"name":"a"},{"name":"b"}],"labels":{"a":"x"},"port":"http","since":"2026-01-02T03:04:05Z","note":null,"#
