@@ -259,6 +259,45 @@ public enum ServerSideApply {
         return mine(result) != mine(live)
     }
 
+    /// The part of `live` that `manager` owns through apply, with apiVersion, kind, name and
+    /// namespace: what that manager would have to apply to keep exactly its fields (like
+    /// client-go's `Extract...` functions). nil when the manager owns nothing.
+    public static func extract(from live: JSONValue, manager: String, subresource: String? = nil) -> JSONValue? {
+        guard let entry = managedFields(of: live).first(where: {
+            $0.manager == manager && $0.operation == "Apply" && ($0.subresource ?? "") == (subresource ?? "")
+        }) else { return nil }
+        var result = extract(entry.fields.root, from: live) ?? .emptyObject
+        result["apiVersion"] = live["apiVersion"]
+        result["kind"] = live["kind"]
+        result[path: ["metadata", "name"]] = live[path: ["metadata", "name"]]
+        result[path: ["metadata", "namespace"]] = live[path: ["metadata", "namespace"]]
+        return result
+    }
+
+    static func extract(_ node: FieldSet.Node, from value: JSONValue) -> JSONValue? {
+        if node.children.isEmpty { return node.isMember ? value : nil }
+        switch value {
+        case .object(let members):
+            var out: [String: JSONValue] = [:]
+            for (key, child) in node.children where key.hasPrefix("f:") {
+                let name = String(key.dropFirst(2))
+                if let member = members[name], let extracted = extract(child, from: member) { out[name] = extracted }
+            }
+            return .object(out)
+        case .array(let items):
+            // Owned items in their live order.
+            var picked: [(Int, JSONValue)] = []
+            for (key, child) in node.children {
+                guard let item = childValue(value, key), let index = items.firstIndex(of: item),
+                      let extracted = extract(child, from: item) else { continue }
+                picked.append((index, extracted))
+            }
+            return .array(picked.sorted { $0.0 < $1.0 }.map(\.1))
+        default:
+            return node.isMember ? value : nil
+        }
+    }
+
     // MARK: update bookkeeping
 
     /// Records a non-apply write (create, update, patch): the fields that changed between `old`

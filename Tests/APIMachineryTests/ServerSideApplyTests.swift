@@ -225,4 +225,20 @@ import Testing
         let result = ServerSideApply.recordUpdate(old: created, new: cleared, manager: "m", subresource: nil, now: t2)
         #expect(result[path: ["metadata", "managedFields"]] == .null)
     }
+
+    @Test func extract_returnsOnlyWhatTheManagerApplied() throws {
+        let strategy = PatchStrategy.builtIn(apiVersion: "apps/v1", kind: "Deployment")
+        let mine = json(#"""
+        {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d","namespace":"ns","labels":{"app":"d"}},
+         "spec":{"replicas":2,"template":{"spec":{"containers":[{"name":"app","image":"a:1"}]}}}}
+        """#)
+        let live = try ServerSideApply.apply(mine, to: nil, manager: "op", force: false, now: t1, strategy: strategy)
+        let theirs = json(#"""
+        {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d","namespace":"ns","annotations":{"x":"y"}},
+         "spec":{"template":{"spec":{"containers":[{"name":"side","image":"s:1"}]}}}}
+        """#)
+        let both = try ServerSideApply.apply(theirs, to: live, manager: "other", force: false, now: t2, strategy: strategy)
+        #expect(ServerSideApply.extract(from: both, manager: "op") == mine)
+        #expect(ServerSideApply.extract(from: both, manager: "nobody") == nil)
+    }
 }
