@@ -166,9 +166,22 @@ final class CurlEventLoop: @unchecked Sendable {
 
     private func report(_ transfer: CurlTransfer, status: Int?, failure: HTTPTransportError.Kind?, cancelled: Bool) {
         guard let observer else { return }
+        var version = 0
+        _ = ccurl_getinfo_long(transfer.easy, CURLINFO_HTTP_VERSION, &version)
+        var connections = 0
+        _ = ccurl_getinfo_long(transfer.easy, CURLINFO_NUM_CONNECTS, &connections)
+        let httpVersion: String? =
+            switch version {
+            case CURL_HTTP_VERSION_1_0: "1.0"
+            case CURL_HTTP_VERSION_1_1: "1.1"
+            case CURL_HTTP_VERSION_2_0: "2"
+            case CURL_HTTP_VERSION_3: "3"
+            default: nil
+            }
         observer.transferFinished(
             HTTPTransferRecord(
                 method: transfer.method, origin: transfer.origin, status: status, failure: failure,
-                cancelled: cancelled, duration: ContinuousClock.now - transfer.started))
+                cancelled: cancelled, duration: ContinuousClock.now - transfer.started, httpVersion: httpVersion,
+                newConnections: connections))
     }
 }

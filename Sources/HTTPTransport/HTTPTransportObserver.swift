@@ -18,4 +18,8 @@ public struct HTTPTransferRecord: Sendable, Equatable {
     public var failure: HTTPTransportError.Kind?
     public var cancelled: Bool
     public var duration: Duration
+    /// "1.1", "2", …; nil when no response arrived.
+    public var httpVersion: String?
+    /// Connections this transfer had to open (0 when it reused a pooled one).
+    public var newConnections: Int
 }

@@ -341,6 +341,8 @@ struct HTTPTransportTests {
         #expect(records.map(\.method) == ["GET", "DELETE"])
         #expect(records.map(\.status) == [200, 404])
         #expect(records.allSatisfy { $0.origin == "http://127.0.0.1:\(server.port)" && $0.failure == nil })
+        #expect(records.map(\.httpVersion) == ["1.1", "1.1"])
+        #expect(records.map(\.newConnections) == [1, 0])
         try await server.stop()
     }
 
