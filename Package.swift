@@ -26,6 +26,7 @@ var targets: [Target] = [
     .target(name: "HTTPTransport", dependencies: ["CCurl", logging]),
     .target(name: "TLS", dependencies: ["COpenSSL", nioCore]),
     .target(name: "AWSSigning", dependencies: ["TLS"]),
+    .target(name: "AWS", dependencies: ["AWSSigning", "HTTPTransport", "JSON", logging]),
     .target(name: "KubeConfig", dependencies: ["JSON", "YAML", logging]),
     .target(name: "KubeAPI", dependencies: ["JSON", "YAML", "KubeConfig", "HTTPTransport", logging]),
     .target(name: "APIMachinery", dependencies: ["JSON"]),
@@ -33,6 +34,7 @@ var targets: [Target] = [
     .target(name: "ControllerRuntime", dependencies: ["JSON", "KubeAPI", "APIMachinery", logging, metrics, prometheus, serviceLifecycle, nioCore, nioPosix, nioHTTP1, argumentParser]),
     .target(name: "PlatformAPI", dependencies: ["JSON", "YAML"]),
     .target(name: "PlatformSpecs", dependencies: ["JSON", "PlatformAPI", "YAML"]),
+    .target(name: "Probes", dependencies: ["TLS", "JSON", logging, nioCore, nioPosix]),
     .executableTarget(
         name: "medsearch-operator",
         dependencies: ["JSON", "YAML", "KubeConfig", "KubeAPI", "DevAPIServer", "ControllerRuntime", "PlatformAPI", "PlatformSpecs", argumentParser, logging]
@@ -44,12 +46,14 @@ var targets: [Target] = [
     .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "TLS", nioCore, nioPosix, nioHTTP1]),
     .testTarget(name: "TLSTests", dependencies: ["TLS", "HTTPTransport", nioCore, nioPosix, nioHTTP1]),
     .testTarget(name: "AWSSigningTests", dependencies: ["AWSSigning"]),
+    .testTarget(name: "AWSTests", dependencies: ["AWS", "AWSSigning", "HTTPTransport", nioCore, nioPosix, nioHTTP1]),
     .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI", "DevAPIServer", "TLS", nioCore, nioPosix, nioHTTP1]),
     .testTarget(name: "APIMachineryTests", dependencies: ["APIMachinery"]),
     .testTarget(name: "DevAPIServerTests", dependencies: ["DevAPIServer", "KubeAPI", "TLS", nioCore, nioPosix, nioHTTP1]),
     .testTarget(name: "ControllerRuntimeTests", dependencies: ["ControllerRuntime", "KubeAPI", "DevAPIServer"]),
     .testTarget(name: "PlatformAPITests", dependencies: ["PlatformAPI", "APIMachinery", "YAML"]),
     .testTarget(name: "PlatformSpecsTests", dependencies: ["PlatformSpecs", "PlatformAPI", "YAML"]),
+    .testTarget(name: "ProbesTests", dependencies: ["Probes", "TLS", nioCore, nioPosix]),
 ]
 
 // Development convenience: MEDSEARCH_ONLY=YAMLTests,KubeConfigTests builds just those
