@@ -128,8 +128,12 @@ public final class KubernetesAPIClient: KubernetesClient {
         let request = APIRequest.watch(resource, namespace: namespace, options: options)
         var refreshedCredentials = false
         var attempt = 0
+        // The server ends a watch at timeoutSeconds; the transfer limit, a minute later, only
+        // catches a connection that silently died. Without timeoutSeconds the watch has no
+        // limit (the server picks its own end, typically 30-60 minutes).
+        let transferTimeout = options.timeoutSeconds.map { Duration.seconds($0) + .seconds(60) }
         while true {
-            let httpRequest = try await httpRequest(for: request, timeout: nil)
+            let httpRequest = try await httpRequest(for: request, timeout: transferTimeout)
             let response: HTTPStreamingResponse
             do {
                 response = try await transport.stream(httpRequest)

@@ -35,6 +35,19 @@ struct KubernetesAPIClientTLSTests {
         try await server.stop()
     }
 
+    @Test func manyRequests_overTLS_reuseOneConnection() async throws {
+        let server = try await LoopbackHTTPServer(tls: ServerTLSConfiguration(serving: serverCertificate), respond: whoami)
+        let connection = ClusterConnection(
+            server: server.baseURL, certificateAuthorityPEM: Array(authority.certificatePEM.utf8),
+            credentials: CredentialProvider(source: .fixed(RequestCredentials(authorizationHeader: "Bearer tls-token"))),
+            origin: "test")
+        let client = KubernetesAPIClient(connection: connection)
+        for _ in 0..<10 { _ = try await client.get(.configMaps, namespace: "n", name: "whoami") }
+        #expect(server.snapshot.requests.count == 10)
+        #expect(server.snapshot.accepted == 1)
+        try await server.stop()
+    }
+
     @Test func get_overTLSWithClientCertificate_authenticatesAsItsCommonName() async throws {
         let client = try authority.issueClientCertificate(commonName: "system:medsearch-operator", organizations: ["system:masters"])
         let server = try await LoopbackHTTPServer(
