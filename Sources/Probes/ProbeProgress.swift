@@ -1,0 +1,65 @@
+import Synchronization
+import Foundation
+
+/// Records which stage a probe is in and how long each took, shared between the probe's
+/// task and its deadline so a timeout can say where it struck.
+final class ProbeProgress: Sendable {
+    private struct State {
+        var stage: ProbeStage = .connect
+        var stageStart: ContinuousClock.Instant
+        var timings: [ProbeStageTiming] = []
+        var finished = false
+    }
+
+    private let clock = ContinuousClock()
+    private let start: ContinuousClock.Instant
+    private let state: Mutex<State>
+
+    init() {
+        let now = ContinuousClock.now
+        start = now
+        state = Mutex(State(stageStart: now))
+    }
+
+    /// Time left before `timeout` from the probe's start; at least a millisecond so a connect
+    /// call given it still fails by itself rather than taking zero as "no timeout".
+    func remaining(of timeout: Duration) -> Duration {
+        max(.milliseconds(1), timeout - (clock.now - start))
+    }
+
+    func begin(_ stage: ProbeStage) {
+        let now = clock.now
+        state.withLock { state in
+            guard !state.finished else { return }
+            state.timings.append(ProbeStageTiming(stage: state.stage, duration: now - state.stageStart))
+            state.stage = stage
+            state.stageStart = now
+        }
+    }
+
+    /// The probe's result; the first call wins, so a late body cannot overwrite a timeout.
+    func finish(_ target: ProbeTarget, failure: ProbeFailure?) -> ProbeResult {
+        let now = clock.now
+        return state.withLock { state in
+            if !state.finished {
+                state.finished = true
+                state.timings.append(ProbeStageTiming(stage: state.stage, duration: now - state.stageStart))
+            }
+            let outcome: ProbeResult.Outcome = failure.map { .unhealthy($0) } ?? .healthy(latency: now - start)
+            return ProbeResult(target: target, outcome: outcome, stages: state.timings, checkedAt: Date())
+        }
+    }
+
+    /// A timeout failure naming the stage it struck in.
+    func timeoutFailure(after timeout: Duration) -> ProbeFailure {
+        let stage = state.withLock { $0.stage }
+        return ProbeFailure(stage: stage, reason: ProbeFailure.Reason.timeout, message: "no answer within \(timeout) (during \(stage))")
+    }
+}
+
+/// Removes every occurrence of `secret` from `text`, as a last guard before server-supplied
+/// text goes into a status message.
+func redacting(_ secret: String, in text: String) -> String {
+    guard !secret.isEmpty else { return text }
+    return text.replacingOccurrences(of: secret, with: "[redacted]")
+}
