@@ -93,8 +93,9 @@ public struct HTTPRequest: Sendable {
     public var url: String
     public var headers: HTTPHeaders
     public var body: [UInt8]?
-    /// Limit for the whole transfer (connect, send, receive); nil means none, which suits
-    /// watches whose length the server bounds.
+    /// Limit for the whole transfer (connect, send, receive), including time a streamed
+    /// transfer spends paused for a slow consumer; nil means none, which suits watches whose
+    /// length the server bounds.
     public var timeout: Duration?
     /// Overrides the transport's TLS configuration for this request.
     public var tls: TLSConfiguration?

@@ -208,6 +208,42 @@ struct DevAPIServerIntegrationTests {
         }
     }
 
+    @Test func overTLSWithToken_internalErrorsAreNotRetried() async throws {
+        let waits = Mutex<[Duration]>([])
+        let sleep: @Sendable (DevAPIServer, Duration) async throws -> Void = { _, duration in waits.withLock { $0.append(duration) } }
+        try await DevServerFixture.run(token: "integration-token", sleep: sleep) { dev in
+            dev.server.faults.configuration.errorRate = 1
+            let error = await #expect(throws: KubeAPIError.self) { _ = try await dev.client.list(.namespaces, namespace: nil) }
+            #expect(error?.kind == .serverError)
+            #expect(waits.withLock { $0 }.isEmpty)
+        }
+    }
+
+    @Test func overTLSWithToken_watchCutByTheServer_endsWithTransportFailureKeepingTheResumePoint() async throws {
+        try await DevServerFixture.run(token: "integration-token") { dev in
+            try await dev.createNamespace("cut")
+            _ = try await dev.client.create(ConfigMap(name: "before", namespace: "cut"))
+            dev.server.faults.configuration.cutWatchesAfter = .milliseconds(300)
+            let stream = try await dev.client.watch(.configMaps, namespace: "cut", options: WatchOptions(resourceVersion: "0"))
+            var names: [String] = []
+            let outcome: String
+            do {
+                for try await event in stream where event.type == .added {
+                    names.append(event.object[path: ["metadata", "name"]].stringValue ?? "")
+                }
+                outcome = "ended"
+            } catch let error as KubeAPIError {
+                outcome = error.kind.rawValue
+            }
+            #expect(names == ["before"])
+            // A cut mid-stream is a broken chunked body, which curl reports (unlike a normal
+            // end at timeoutSeconds); the caller resumes from the last version it saw.
+            #expect(outcome == "transportFailure")
+            #expect(stream.lastResourceVersion != nil)
+            #expect(stream.lastResourceVersion != "0")
+        }
+    }
+
     @Test func overTLSWithWrongToken_isUnauthorizedAfterOneRefresh() async throws {
         try await DevServerFixture.run(token: "integration-token") { dev in
             let connection = ClusterConnection(
