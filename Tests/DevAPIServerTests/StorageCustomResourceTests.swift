@@ -127,4 +127,52 @@ import Testing
         #expect(created[path: ["metadata", "namespace"]].isNull)
         #expect(try store.list(StoreKeys.widgets, namespace: nil).items.count == 1)
     }
+
+    @Test func servedVersions_shareStorage_andShowTheirOwnApiVersion() throws {
+        let store = StoreFixture.makeStore()
+        var crd = StoreFixture.widgetCRD()
+        var beta = crd[path: ["spec", "versions"]][0]
+        beta["name"] = "v1beta1"
+        beta["storage"] = false
+        crd[path: ["spec", "versions"]] = .array((crd[path: ["spec", "versions"]].arrayValue ?? []) + [beta])
+        _ = try store.create(StoreKeys.crds, namespace: nil, body: crd)
+        let betaKey = ResourceKey(group: "example.com", version: "v1beta1", plural: "widgets")
+        var body = StoreFixture.widget("w", size: 2)
+        body["apiVersion"] = "example.com/v1beta1"
+        _ = try store.create(betaKey, namespace: "default", body: body)
+        let viaV1 = try store.get(StoreKeys.widgets, namespace: "default", name: "w")
+        #expect(viaV1["apiVersion"] == "example.com/v1")
+        #expect(try store.list(betaKey, namespace: "default").items.first?["apiVersion"] == "example.com/v1beta1")
+    }
+
+    @Test func serverSideApply_onCustomResource_tracksEachManagersFields() throws {
+        let store = StoreFixture.makeStore()
+        _ = try store.create(StoreKeys.crds, namespace: nil, body: StoreFixture.widgetCRD())
+        let sizeOnly: JSONValue = ["apiVersion": "example.com/v1", "kind": "Widget", "metadata": ["name": "w"], "spec": ["size": 2]]
+        _ = try store.patch(StoreKeys.widgets, namespace: "default", name: "w", type: .apply(force: false),
+                            body: StoreFixture.patchBytes(sizeOnly), options: WriteOptions(fieldManager: "operator"))
+        let colorOnly: JSONValue = ["apiVersion": "example.com/v1", "kind": "Widget", "metadata": ["name": "w"], "spec": ["color": "blue", "size": 2]]
+        let merged = try store.patch(StoreKeys.widgets, namespace: "default", name: "w", type: .apply(force: false),
+                                     body: StoreFixture.patchBytes(colorOnly), options: WriteOptions(fieldManager: "painter")).object
+        #expect(merged[path: ["spec", "color"]] == "blue")
+        let managers = (merged[path: ["metadata", "managedFields"]].arrayValue ?? []).compactMap { $0["manager"].stringValue }
+        #expect(Set(managers) == ["operator", "painter"])
+        let resize: JSONValue = ["apiVersion": "example.com/v1", "kind": "Widget", "metadata": ["name": "w"], "spec": ["size": 5]]
+        let error = #expect(throws: APIError.self) {
+            try store.patch(StoreKeys.widgets, namespace: "default", name: "w", type: .apply(force: false),
+                            body: StoreFixture.patchBytes(resize), options: WriteOptions(fieldManager: "painter"))
+        }
+        #expect(error?.code == 409)
+    }
+
+    @Test func reapplyingTheSameConfiguration_changesNothing() throws {
+        let store = StoreFixture.makeStore()
+        _ = try store.create(StoreKeys.crds, namespace: nil, body: StoreFixture.widgetCRD())
+        let applied: JSONValue = ["apiVersion": "example.com/v1", "kind": "Widget", "metadata": ["name": "w"], "spec": ["size": 2]]
+        let first = try store.patch(StoreKeys.widgets, namespace: "default", name: "w", type: .apply(force: false),
+                                    body: StoreFixture.patchBytes(applied), options: WriteOptions(fieldManager: "operator")).object
+        let second = try store.patch(StoreKeys.widgets, namespace: "default", name: "w", type: .apply(force: false),
+                                     body: StoreFixture.patchBytes(applied), options: WriteOptions(fieldManager: "operator")).object
+        #expect(second.objectResourceVersion == first.objectResourceVersion)
+    }
 }

@@ -59,6 +59,7 @@ import Testing
         #expect(first.items.map(\.objectName) == ["a", "c"])
         #expect(first.remainingItemCount == 2)
         let token = try #require(first.continueToken)
+        #expect(!token.contains { "+/=".contains($0) }, "tokens travel in query strings unescaped")
         _ = try store.create(StoreKeys.configMaps, namespace: "default", body: StoreFixture.configMap("d"))
         let second = try store.list(StoreKeys.configMaps, namespace: "default", options: ListOptions(limit: 2, continueToken: token))
         #expect(second.items.map(\.objectName) == ["e", "g"])

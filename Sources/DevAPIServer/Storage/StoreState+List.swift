@@ -45,7 +45,10 @@ struct ContinueToken: Sendable, Equatable {
 
     func encoded() -> String {
         let json: JSONValue = ["v": "meta.k8s.io/v1", "rv": .int(resourceVersion), "start": .string(startAfter + "\u{0}")]
+        // URL-safe and unpadded like the real server's, so the token survives query strings unescaped.
         return Data(json.serializedBytes()).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
     }
 
     init(resourceVersion: Int64, startAfter: String) {
@@ -54,8 +57,9 @@ struct ContinueToken: Sendable, Equatable {
     }
 
     init(decoding text: String) throws(APIError) {
-        guard let data = Data(base64Encoded: text) ?? Data(base64Encoded: text.replacingOccurrences(of: "-", with: "+")
-            .replacingOccurrences(of: "_", with: "/")),
+        var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        standard += String(repeating: "=", count: (4 - standard.utf8.count % 4) % 4)
+        guard let data = Data(base64Encoded: standard),
               let json = try? JSONValue.parse(Array(data)),
               json["v"].stringValue == "meta.k8s.io/v1",
               let version = json["rv"].intValue, version > 0,
