@@ -129,3 +129,50 @@ private final class SignalLatch: @unchecked Sendable {
         sources = []
     }
 }
+
+/// `medsearch-operator dev-apiserver-bench`: measures write throughput and what holding many
+/// objects costs, against an in-process dev server (plain HTTP on loopback).
+struct DevAPIServerBenchmarkCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dev-apiserver-bench",
+        abstract: "Measures the dev API server: simple writes per second and memory for N objects."
+    )
+
+    @Option(help: "ConfigMaps to create (all are kept, so this is also the object count held).")
+    var objects = 50_000
+
+    @Option(help: "Concurrent keep-alive client connections.")
+    var connections = 16
+
+    @Option(help: "Server event-loop threads.")
+    var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    func run() async throws {
+        var configuration = DevAPIServerConfiguration()
+        configuration.port = 0
+        configuration.threads = threads
+        configuration.simulateWorkloads = false
+        var logger = Logger(label: "dev-apiserver")
+        logger.logLevel = .warning
+        configuration.logger = logger
+        let server = DevAPIServer(configuration: configuration)
+        let endpoint = try await server.start()
+        var generator = DevAPIServerLoadGenerator(port: endpoint.port)
+        generator.connections = connections
+
+        // Warm-up so first-use costs (allocator growth, lazy init) do not count.
+        _ = try await generator.createConfigMaps(count: min(1_000, objects), offset: 0)
+        let report = try await generator.createConfigMaps(count: max(0, objects - 1_000), offset: 1_000)
+        let statistics = server.store.statistics
+        print("writes: \(report)")
+        print("objects held: \(statistics.objectCount), store bytes: \(statistics.bytesHeld), process RSS: \(residentMegabytes()) MiB")
+        await server.shutdown()
+    }
+
+    private func residentMegabytes() -> String {
+        // /proc/self/statm: size resident ... in pages.
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
+              let pages = text.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return "?" }
+        return String(pages * Int(sysconf(Int32(_SC_PAGESIZE))) / (1024 * 1024))
+    }
+}
