@@ -168,8 +168,12 @@ public struct HTTPBodyStream: AsyncSequence, Sendable {
     /// Bytes received but not yet consumed.
     public var bufferedBytes: Int { lifetime.sink.bufferedBytes }
 
-    /// Aborts the transfer; iteration then ends with `CancellationError`.
-    public func cancel() { lifetime.loop.cancel(lifetime.id) }
+    /// Aborts the transfer and drops unread bytes; iteration then ends with `CancellationError`
+    /// (even when the transfer had already completed).
+    public func cancel() {
+        lifetime.sink.cancelByConsumer()
+        lifetime.loop.cancel(lifetime.id)
+    }
 
     /// Reads the rest of the body into memory; for small bodies such as error responses.
     public func collect(upTo limit: Int) async throws -> [UInt8] {

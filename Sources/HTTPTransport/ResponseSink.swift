@@ -77,6 +77,8 @@ final class ResponseSink: Sendable {
         switch mode {
         case .collect(let limit):
             return state.withLock { state in
+                // Ended from the consumer's side (cancelled): refuse, which stops curl.
+                if state.finished { return .abort }
                 if let limit, state.collected.count + bytes.count > limit {
                     state.exceededLimit = true
                     return .abort
@@ -87,6 +89,7 @@ final class ResponseSink: Sendable {
         case .stream(let highWater, _):
             var waiter: CheckedContinuation<[UInt8]?, any Error>?
             let verdict: WriteVerdict = state.withLock { state in
+                if state.finished { return .abort }
                 if let bodyWaiter = state.bodyWaiter {
                     state.bodyWaiter = nil
                     waiter = bodyWaiter
@@ -252,6 +255,27 @@ final class ResponseSink: Sendable {
     var bufferedBytes: Int { state.withLock { $0.buffered } }
 
     var exceededLimit: Bool { state.withLock { $0.exceededLimit } }
+
+    /// The consumer gave up: whatever happened so far, reading now ends with
+    /// `CancellationError` and unread bytes are dropped.
+    func cancelByConsumer() {
+        let waiters = state.withLock { state in
+            state.finished = true
+            if state.failure == nil { state.failure = CancellationError() }
+            gauge.add(-state.buffered)
+            state.buffered = 0
+            state.chunks = []
+            state.firstChunk = 0
+            let waiters = (state.headWaiter, state.responseWaiter, state.bodyWaiter)
+            state.headWaiter = nil
+            state.responseWaiter = nil
+            state.bodyWaiter = nil
+            return waiters
+        }
+        waiters.0?.resume(throwing: CancellationError())
+        waiters.1?.resume(throwing: CancellationError())
+        waiters.2?.resume(throwing: CancellationError())
+    }
 
     /// Drops unread chunks when the consumer goes away, so the gauge does not keep
     /// counting bytes nobody will read.

@@ -248,6 +248,20 @@ struct HTTPTransportTests {
         try await server.stop()
     }
 
+    @Test func stream_cancelAfterTheBodyArrived_endsIterationWithCancellation() async throws {
+        let total = 100 * 1024
+        let server = try await LoopbackHTTPServer { _ in .streamed(total: total, chunkSize: 10 * 1024) }
+        let transport = HTTPTransport()
+        let response = try await transport.stream(HTTPRequest(url: server.baseURL + "/done"))
+        while transport.bufferedBodyBytes < total { try await Task.sleep(for: .milliseconds(5)) }
+        response.body.cancel()
+        #expect(transport.bufferedBodyBytes == 0)
+        await #expect(throws: CancellationError.self) {
+            for try await _ in response.body {}
+        }
+        try await server.stop()
+    }
+
     @Test func stream_whenIteratingTaskIsCancelled_abortsTheTransfer() async throws {
         let server = try await LoopbackHTTPServer { _ in .streamed(total: 1 << 30, chunkSize: 64 * 1024) }
         let transport = HTTPTransport()
