@@ -302,4 +302,19 @@ import Testing
         #expect(versions.max().map(String.init) == store.currentResourceVersion)
         #expect(store.statistics.objectCount == 64 + ObjectStore.initialNamespaces.count)
     }
+
+    @Test func update_carryingTheUIDOfAnEarlierIncarnation_failsWithConflict() throws {
+        let store = StoreFixture.makeStore()
+        let original = try store.create(StoreKeys.configMaps, namespace: "default", body: StoreFixture.configMap("a"))
+        _ = try store.delete(StoreKeys.configMaps, namespace: "default", name: "a")
+        let recreated = try store.create(StoreKeys.configMaps, namespace: "default", body: StoreFixture.configMap("a"))
+        var stale = original
+        stale[path: ["metadata", "resourceVersion"]] = recreated[path: ["metadata", "resourceVersion"]]
+        stale["data"] = ["k": "v"]
+        let error = #expect(throws: APIError.self) {
+            try store.update(StoreKeys.configMaps, namespace: "default", name: "a", body: stale)
+        }
+        #expect(error?.code == 409)
+        #expect(error?.message.contains("Precondition failed: UID") == true)
+    }
 }

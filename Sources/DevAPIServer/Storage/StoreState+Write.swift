@@ -176,6 +176,10 @@ extension StoreState {
         var object = body
         try checkTypeMeta(&object, type: type)
         _ = try resolveNamespace(&object, type: type, requested: namespace)
+        // A uid in the body is a precondition: the client means that incarnation of the object.
+        if let uid = object[path: ["metadata", "uid"]].stringValue, !uid.isEmpty, uid != existing.header.uid {
+            throw .conflict(type, name, "Precondition failed: UID in precondition: \(uid), UID in object meta: \(existing.header.uid)")
+        }
         let version = object[path: ["metadata", "resourceVersion"]].stringValue ?? ""
         if version.isEmpty {
             if type.isCustomResource || type.storageID == ResourceType.crdKey.storageID {
