@@ -98,6 +98,15 @@ extension KubernetesClient {
         Object(object: try await get(Object.resource, namespace: namespace, name: name, subresource: nil))
     }
 
+    /// The object, or nil when it does not exist (any other failure still throws).
+    public func getIfExists<Object: KubernetesObject>(_ type: Object.Type, namespace: String? = nil, name: String) async throws -> Object? {
+        do {
+            return try await get(type, namespace: namespace, name: name)
+        } catch let error as KubeAPIError where error.kind == .notFound {
+            return nil
+        }
+    }
+
     public func list<Object: KubernetesObject>(
         _ type: Object.Type, namespace: String? = nil, options: ListOptions = ListOptions()
     ) async throws -> [Object] {

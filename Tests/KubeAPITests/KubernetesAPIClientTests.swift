@@ -46,6 +46,18 @@ struct KubernetesAPIClientTests {
         try await server.stop()
     }
 
+    @Test func getIfExists_returnsNilOnlyForNotFound() async throws {
+        let server = try await LoopbackHTTPServer { request in
+            request.uri.hasSuffix("/missing") ? json(404, status(404, "NotFound", "configmaps \"missing\" not found"))
+                : json(403, status(403, "Forbidden", "no access"))
+        }
+        let kube = client(server)
+        #expect(try await kube.getIfExists(ConfigMap.self, namespace: "n", name: "missing") == nil)
+        let error = await #expect(throws: KubeAPIError.self) { _ = try await kube.getIfExists(ConfigMap.self, namespace: "n", name: "secret") }
+        #expect(error?.kind == .forbidden)
+        try await server.stop()
+    }
+
     @Test func create_whenObjectExists_throwsAlreadyExistsNamingVerbAndObject() async throws {
         let server = try await LoopbackHTTPServer { _ in
             json(409, status(409, "AlreadyExists", "configmaps \"settings\" already exists"))
