@@ -166,6 +166,12 @@ struct DevAPIServerBenchmarkCommand: AsyncParsableCommand {
         let statistics = server.store.statistics
         print("writes: \(report)")
         print("objects held: \(statistics.objectCount), store bytes: \(statistics.bytesHeld), process RSS: \(residentMegabytes()) MiB")
+        let list = try await generator.fetch("/api/v1/namespaces/default/configmaps")
+        print(String(format: "list of all: HTTP %d, %d bytes in %.3f s", list.status, list.bytes, list.seconds))
+        let table = try await generator.fetch("/api/v1/namespaces/default/configmaps", accept: "application/json;as=Table;v=v1;g=meta.k8s.io")
+        print(String(format: "table of all: HTTP %d, %d bytes in %.3f s", table.status, table.bytes, table.seconds))
+        let page = try await generator.fetch("/api/v1/namespaces/default/configmaps?limit=500&labelSelector=bench%3Dtrue")
+        print(String(format: "first page of 500 with a label selector: HTTP %d, %d bytes in %.3f s", page.status, page.bytes, page.seconds))
         await server.shutdown()
     }
 

@@ -83,4 +83,31 @@ public struct DevAPIServerLoadGenerator: Sendable {
             return failures
         }
     }
+
+    /// GETs `path` once and reports the status, body size and time taken (e.g. a 50,000-item list).
+    public func fetch(_ path: String, accept: String = "application/json") async throws -> (status: Int, bytes: Int, seconds: Double) {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                }
+            }
+        let start = ContinuousClock.now
+        let (status, bytes) = try await channel.executeThenClose { inbound, outbound in
+            try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: HTTPHeaders([("Host", host), ("Accept", accept)]))))
+            try await outbound.write(.end(nil))
+            var status = 0, bytes = 0
+            loop: for try await part in inbound {
+                switch part {
+                case .head(let head): status = Int(head.status.code)
+                case .body(let buffer): bytes += buffer.readableBytes
+                case .end: break loop
+                }
+            }
+            return (status, bytes)
+        }
+        let elapsed = ContinuousClock.now - start
+        return (status, bytes, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
 }

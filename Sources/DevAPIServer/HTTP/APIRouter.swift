@@ -49,7 +49,8 @@ struct APIRouter: Sendable {
         if segments == ["version"] { return .json(200, serverVersion.json) }
         if segments.first == "openapi" { return openAPI(request, Array(segments.dropFirst())) }
         guard let match = ResourcePath.parse(segments) else { return .failure(.notFoundPath()) }
-        let discovery = DiscoveryDocuments(types: store.resourceTypes(), serverAddress: serverAddress)
+        // Built lazily: most requests are resource requests and need no discovery document.
+        var discovery: DiscoveryDocuments { DiscoveryDocuments(types: store.resourceTypes(), serverAddress: serverAddress) }
         switch match {
         case .legacyRoot:
             return request.method == "GET" ? .json(200, discovery.legacyVersions) : .failure(.methodNotAllowed())
