@@ -35,6 +35,36 @@ public struct RetryPolicy: Sendable, Equatable {
     }
 }
 
+/// The decisions for one request after each failed answer: refresh credentials once on
+/// 401, then retry as `RetryPolicy` allows, else fail. A value type, tested without a server.
+struct RequestAttempts: Sendable {
+    enum Action: Equatable, Sendable {
+        case refreshCredentialsAndResend
+        case resend(after: Duration)
+        case fail
+    }
+
+    let retry: RetryPolicy
+    private(set) var refreshedCredentials = false
+    private(set) var retries = 0
+
+    init(retry: RetryPolicy) {
+        self.retry = retry
+    }
+
+    mutating func decide(after error: KubeAPIError) -> Action {
+        if error.kind == .unauthorized && !refreshedCredentials {
+            refreshedCredentials = true
+            return .refreshCredentialsAndResend
+        }
+        if let delay = retry.delay(after: error, attempt: retries) {
+            retries += 1
+            return .resend(after: delay)
+        }
+        return .fail
+    }
+}
+
 /// `KubernetesClient` over HTTP(S) to a real API server (or the dev API server).
 ///
 /// Guarantees: credentials are asked for on every request (the provider caches); after a
@@ -126,8 +156,7 @@ public final class KubernetesAPIClient: KubernetesClient {
 
     public func watch(_ resource: APIResource, namespace: String?, options: WatchOptions) async throws -> WatchEventStream {
         let request = APIRequest.watch(resource, namespace: namespace, options: options)
-        var refreshedCredentials = false
-        var attempt = 0
+        var attempts = RequestAttempts(retry: configuration.retry)
         // The server ends a watch at timeoutSeconds; the transfer limit, a minute later, only
         // catches a connection that silently died. Without timeoutSeconds the watch has no
         // limit (the server picks its own end, typically 30-60 minutes).
@@ -144,19 +173,9 @@ public final class KubernetesAPIClient: KubernetesClient {
                 return WatchEventStream(body: response.body, target: request.target, resourceVersion: options.resourceVersion)
             }
             let body = try await response.body.collect(upTo: 1 << 20)
-            if response.status == 401 && !refreshedCredentials {
-                refreshedCredentials = true
-                connection.credentials.invalidate()
-                continue
-            }
             let error = KubeAPIError.from(
                 status: response.status, headers: response.headers, body: body, verb: request.verb, target: request.target)
-            if let delay = configuration.retry.delay(after: error, attempt: attempt) {
-                attempt += 1
-                try await sleep(delay)
-                continue
-            }
-            throw error
+            try await prepareResend(after: error, attempts: &attempts)
         }
     }
 
@@ -176,8 +195,7 @@ public final class KubernetesAPIClient: KubernetesClient {
 
     /// Sends `request`; returns a 2xx response or throws `KubeAPIError`.
     public func execute(_ request: APIRequest) async throws -> HTTPResponse {
-        var refreshedCredentials = false
-        var attempt = 0
+        var attempts = RequestAttempts(retry: configuration.retry)
         while true {
             let httpRequest = try await httpRequest(for: request, timeout: configuration.requestTimeout)
             let response: HTTPResponse
@@ -191,23 +209,26 @@ public final class KubernetesAPIClient: KubernetesClient {
             if (200..<300).contains(response.status) {
                 return response
             }
-            if response.status == 401 && !refreshedCredentials {
-                refreshedCredentials = true
-                connection.credentials.invalidate()
-                continue
-            }
             let error = KubeAPIError.from(
                 status: response.status, headers: response.headers, body: response.body, verb: request.verb,
                 target: request.target)
-            if let delay = configuration.retry.delay(after: error, attempt: attempt) {
-                attempt += 1
-                logger.debug(
-                    "retrying after the server asked to wait",
-                    metadata: ["verb": "\(request.verb)", "object": "\(request.target)", "status": "\(response.status)",
-                               "delay": "\(delay)"])
-                try await sleep(delay)
-                continue
-            }
+            try await prepareResend(after: error, attempts: &attempts)
+        }
+    }
+
+    /// Returns when the request should be sent again (after refreshing credentials or
+    /// waiting); throws `error` when it should not.
+    private func prepareResend(after error: KubeAPIError, attempts: inout RequestAttempts) async throws {
+        switch attempts.decide(after: error) {
+        case .refreshCredentialsAndResend:
+            logger.debug("credentials rejected; refreshing them once", metadata: ["verb": "\(error.verb)", "object": "\(error.target)"])
+            connection.credentials.invalidate()
+        case .resend(let delay):
+            logger.debug(
+                "retrying after the server asked to wait",
+                metadata: ["verb": "\(error.verb)", "object": "\(error.target)", "status": "\(error.status)", "delay": "\(delay)"])
+            try await sleep(delay)
+        case .fail:
             throw error
         }
     }

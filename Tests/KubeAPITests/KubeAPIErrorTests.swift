@@ -102,6 +102,21 @@ struct KubeAPIErrorTests {
         #expect(error.message == "too old resource version: 10 (200)")
     }
 
+    @Test func requestAttempts_refreshOnceOn401ThenRetryThrottlingUpToTheLimit() {
+        func error(_ kind: KubeAPIError.Kind, retryAfter: Duration? = nil) -> KubeAPIError {
+            KubeAPIError(kind: kind, verb: "get", target: target, status: 0, message: "", retryAfter: retryAfter)
+        }
+        var attempts = RequestAttempts(retry: RetryPolicy(maxRetries: 2))
+        #expect(attempts.decide(after: error(.unauthorized)) == .refreshCredentialsAndResend)
+        #expect(attempts.decide(after: error(.tooManyRequests, retryAfter: .seconds(5))) == .resend(after: .seconds(5)))
+        #expect(attempts.decide(after: error(.unauthorized)) == .fail)
+        #expect(attempts.decide(after: error(.serviceUnavailable, retryAfter: .seconds(2))) == .resend(after: .seconds(2)))
+        #expect(attempts.decide(after: error(.tooManyRequests)) == .fail)
+        var fresh = RequestAttempts(retry: RetryPolicy())
+        #expect(fresh.decide(after: error(.conflict)) == .fail)
+        #expect(fresh.decide(after: error(.notFound)) == .fail)
+    }
+
     @Test func retryPolicy_retriesOnlyThrottlingAndAnnouncedUnavailability() {
         let policy = RetryPolicy(maxRetries: 2, defaultDelay: .seconds(1), maxDelay: .seconds(10))
         func error(_ kind: KubeAPIError.Kind, retryAfter: Duration?) -> KubeAPIError {
