@@ -108,6 +108,8 @@ final class HTTPServer: Sendable {
                                 headers: requestHead.headers.map { ($0.name, $0.value) }, body: body)
                             body = []
                             response = await self.answer(request, peer: peer!)
+                            // Path only: query strings and bodies stay out of logs.
+                            self.logger.trace("request", metadata: ["method": "\(request.method)", "path": "\(request.path)"])
                         }
                         let keepGoing = try await self.write(response, for: requestHead, keepAlive: keepAlive, outbound: outbound, channel: connection.channel)
                         if !keepGoing { return }

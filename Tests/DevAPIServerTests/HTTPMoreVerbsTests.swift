@@ -1,0 +1,92 @@
+import DevAPIServer
+import JSON
+import Testing
+
+@Suite("HTTP collection verbs, YAML bodies and dry run")
+struct HTTPMoreVerbsTests {
+    @Test func httpServer_whenBodyIsYAML_createsTheObject() async throws {
+        try await withDevServer { _, port in
+            try await HTTPTestConnection.with(port: port) { connection in
+                let yaml = """
+                    apiVersion: v1
+                    kind: ConfigMap
+                    metadata:
+                      name: from-yaml
+                    data:
+                      greeting: hello
+                    """
+                let created = try await connection.request(.POST, "/api/v1/namespaces/default/configmaps",
+                                                           headers: [("Content-Type", "application/yaml")], body: Array(yaml.utf8))
+                #expect(created.status == 201)
+                #expect(created.json[path: ["data", "greeting"]] == "hello")
+                #expect(created.json[path: ["metadata", "namespace"]] == "default")
+            }
+        }
+    }
+
+    @Test func httpServer_deleteCollectionWithLabelSelector_deletesOnlyMatchingObjects() async throws {
+        try await withDevServer { _, port in
+            try await HTTPTestConnection.with(port: port) { connection in
+                for (name, team) in [("a", "red"), ("b", "red"), ("c", "blue")] {
+                    var object = configMap(name)
+                    object[path: ["metadata", "labels"]] = ["team": .string(team)]
+                    _ = try await connection.request(.POST, "/api/v1/namespaces/default/configmaps", json: object)
+                }
+                let deleted = try await connection.request(.DELETE, "/api/v1/namespaces/default/configmaps?labelSelector=team%3Dred")
+                #expect(deleted.status == 200)
+                let left = try await connection.request(.GET, "/api/v1/namespaces/default/configmaps").json
+                #expect(left["items"].arrayValue?.compactMap { $0[path: ["metadata", "name"]].stringValue } == ["c"])
+            }
+        }
+    }
+
+    @Test func httpServer_dryRunCreate_answersTheObjectButStoresNothing() async throws {
+        try await withDevServer { _, port in
+            try await HTTPTestConnection.with(port: port) { connection in
+                let dry = try await connection.request(.POST, "/api/v1/namespaces/default/configmaps?dryRun=All", json: configMap("dry"))
+                #expect(dry.status == 201)
+                #expect(dry.json[path: ["metadata", "name"]] == "dry")
+                #expect(try await connection.request(.GET, "/api/v1/namespaces/default/configmaps/dry").status == 404)
+                let unsupported = try await connection.request(.POST, "/api/v1/namespaces/default/configmaps?dryRun=Some", json: configMap("dry"))
+                #expect(unsupported.status == 400)
+            }
+        }
+    }
+
+    @Test func httpServer_listWithLimit_pagesWithContinueTokens() async throws {
+        try await withDevServer { _, port in
+            try await HTTPTestConnection.with(port: port) { connection in
+                for index in 0..<5 { _ = try await connection.request(.POST, "/api/v1/namespaces/default/configmaps", json: configMap("page-\(index)")) }
+                var names: [String] = []
+                var token = ""
+                repeat {
+                    let page = try await connection.request(.GET, "/api/v1/namespaces/default/configmaps?limit=2" + (token.isEmpty ? "" : "&continue=\(token)")).json
+                    let items = page["items"].arrayValue ?? []
+                    #expect(items.count <= 2)
+                    names += items.compactMap { $0[path: ["metadata", "name"]].stringValue }
+                    token = page[path: ["metadata", "continue"]].stringValue ?? ""
+                } while !token.isEmpty
+                #expect(names == (0..<5).map { "page-\($0)" })
+            }
+        }
+    }
+
+    @Test func simulation_whenHPATargetsADeployment_reportsItsReplicasClampedToTheBounds() async throws {
+        try await withDevServer({ $0.simulateWorkloads = true; $0.simulationDelay = .milliseconds(10) }) { _, port in
+            try await HTTPTestConnection.with(port: port) { connection in
+                _ = try await connection.request(.POST, "/apis/apps/v1/namespaces/default/deployments", json: HTTPSimulationTests.deployment)
+                let hpa: JSONValue = [
+                    "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": ["name": "web"],
+                    "spec": ["scaleTargetRef": ["apiVersion": "apps/v1", "kind": "Deployment", "name": "web"], "minReplicas": 5, "maxReplicas": 10],
+                ]
+                let created = try await connection.request(.POST, "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers", json: hpa).json
+                let resourceVersion = created[path: ["metadata", "resourceVersion"]].stringValue ?? ""
+                try await connection.send(.GET, "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers?watch=true&timeoutSeconds=30&resourceVersion=\(resourceVersion)")
+                let event = try await connection.nextEvent()
+                #expect(event?["type"] == "MODIFIED")
+                #expect(event?[path: ["object", "status", "currentReplicas"]] == 3)
+                #expect(event?[path: ["object", "status", "desiredReplicas"]] == 5)
+            }
+        }
+    }
+}
