@@ -50,10 +50,15 @@ struct KubeAPIBenchmarks {
 
     @Test func benchmark_sequentialAndConcurrentGets() async throws {
         let body = JSONValue.object(["kind": "ConfigMap", "metadata": ["name": "c"]]).serializedBytes()
-        let server = try await LoopbackHTTPServer { _ in .full(status: 200, headers: [("Content-Type", "application/json")], body: body) }
+        let server = try await LoopbackHTTPServer(keepsRequests: false) { _ in
+            .full(status: 200, headers: [("Content-Type", "application/json")], body: body)
+        }
         let client = KubernetesAPIClient(connection: ClusterConnection(server: server.baseURL, origin: "bench"))
         let clock = ContinuousClock()
-        let count = 2000
+        let count = Int(ProcessInfo.processInfo.environment["MEDSEARCH_BENCH_REQUESTS"] ?? "") ?? 2000
+        // Warm up so pools and caches exist before the memory baseline.
+        for _ in 0..<200 { _ = try await client.get(.configMaps, namespace: "n", name: "c") }
+        let baseline = residentBytes()
         let sequential = try await clock.measure {
             for _ in 0..<count { _ = try await client.get(.configMaps, namespace: "n", name: "c") }
         }
@@ -73,6 +78,7 @@ struct KubeAPIBenchmarks {
         report("sequential GET", perSecond(sequential), "requests/s")
         report("16-way concurrent GET", perSecond(concurrent), "requests/s")
         report("connections accepted", Double(server.snapshot.accepted), "")
+        report("resident growth over \(2 * count) requests", Double(residentBytes() - baseline) / 1e6, "MB")
         try await server.stop()
     }
 

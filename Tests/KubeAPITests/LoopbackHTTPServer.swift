@@ -40,6 +40,7 @@ final class LoopbackHTTPServer: Sendable {
         var accepted = 0
         var closed = 0
         var requests: [ReceivedRequest] = []
+        var requestCount = 0
         var streamedBytes = 0
     }
 
@@ -53,7 +54,14 @@ final class LoopbackHTTPServer: Sendable {
     var baseURL: String { "\(usesTLS ? "https" : "http")://127.0.0.1:\(port)" }
 
     /// - Parameter tls: when set, connections are TLS (OpenSSL, HTTP/1.1 over ALPN).
-    init(tls: ServerTLSConfiguration? = nil, respond: @escaping @Sendable (ReceivedRequest) -> ScriptedResponse) async throws {
+    /// False keeps only a count of requests, for long benchmark runs.
+    let keepsRequests: Bool
+
+    init(
+        tls: ServerTLSConfiguration? = nil, keepsRequests: Bool = true,
+        respond: @escaping @Sendable (ReceivedRequest) -> ScriptedResponse
+    ) async throws {
+        self.keepsRequests = keepsRequests
         let tlsContext = try tls.map { try ServerTLSContext(configuration: $0) }
         usesTLS = tls != nil
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -154,7 +162,12 @@ private final class ScriptedHandler: ChannelInboundHandler, RemovableChannelHand
         case .end:
             guard let request = current else { return }
             current = nil
-            events.server?.update { $0.requests.append(request) }
+            if let server = events.server {
+                server.update { record in
+                    record.requestCount += 1
+                    if server.keepsRequests { record.requests.append(request) }
+                }
+            }
             answer(respond(request), context: context, method: request.method)
         }
     }
