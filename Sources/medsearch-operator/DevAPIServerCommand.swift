@@ -94,6 +94,13 @@ struct DevAPIServerCommand: AsyncParsableCommand {
         // The URL on stdout lets scripts wait for readiness without parsing logs.
         print("serving \(endpoint.baseURL)")
         await waitForTerminationSignal()
+        let counts = server.faults.counts
+        if counts != FaultCounts() {
+            logger.notice("injected faults", metadata: [
+                "internalErrors": "\(counts.internalErrors)", "throttled": "\(counts.throttled)", "delayed": "\(counts.delayed)",
+                "watchesCut": "\(counts.watchesCut)", "forcedGone": "\(counts.forcedGone)",
+            ])
+        }
         await server.shutdown()
     }
 }

@@ -57,10 +57,16 @@ struct KubectlCompatibilityTests {
 
             // get -w must print the update made while it watches.
             let watchersBefore = server.store.statistics.watchers
-            async let watched = kubectl.run(["get", "configmap", "settings", "-n", "demo", "-w", "--output-watch-events"])
-            while server.store.statistics.watchers <= watchersBefore { await Task.yield() }
+            let watched = Task { try await kubectl.run(["get", "configmap", "settings", "-n", "demo", "-w", "--output-watch-events"]) }
+            // Patch only once kubectl's watch is registered, or the update would land in its initial list instead.
+            var polls = 0
+            while server.store.statistics.watchers <= watchersBefore && polls < 3_000 {
+                try await Task.sleep(for: .milliseconds(10))
+                polls += 1
+            }
+            #expect(server.store.statistics.watchers > watchersBefore, "kubectl get -w never started watching")
             try await kubectl.expectSuccess(["patch", "configmap", "settings", "-n", "demo", "--type", "merge", "-p", #"{"data":{"mode":"watched"}}"#])
-            let watchOutput = try await watched
+            let watchOutput = try await watched.value
             #expect(watchOutput.stdout.contains("MODIFIED"), "get -w printed: \(watchOutput.stdout)")
 
             // Deleting the owner with the default (background) propagation collects its child.

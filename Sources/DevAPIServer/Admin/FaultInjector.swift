@@ -57,6 +57,8 @@ public struct FaultCounts: Sendable, Equatable {
     public var watchesCut = 0
     public var forcedGone = 0
 
+    public init() {}
+
     var json: JSONValue {
         [
             "internalErrors": .int(Int64(internalErrors)), "throttled": .int(Int64(throttled)),

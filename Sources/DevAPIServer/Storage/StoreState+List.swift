@@ -120,9 +120,23 @@ extension StoreState {
                 items.append(render(object, as: type))
                 lastKey = key
             } else {
-                remaining += 1
-                // With selectors the real server does not count what is left; one more is enough to know.
-                if !filter.selectsEverything { break }
+                // One more match means another page. Without selectors the rest of the key range is
+                // the remaining count (as etcd reports it), found by binary search rather than a scan,
+                // so paging through a large list stays linear.
+                remaining = 1
+                if filter.selectsEverything {
+                    var end = keys.count
+                    if let namespacePrefix {
+                        var low = index, high = keys.count
+                        while low < high {
+                            let mid = (low + high) / 2
+                            if keys[mid].hasPrefix(namespacePrefix) { low = mid + 1 } else { high = mid }
+                        }
+                        end = low
+                    }
+                    remaining = end - index + 1
+                }
+                break
             }
         }
         var result = ListResult(type: type, itemBytes: items, resourceVersion: String(snapshot))
