@@ -33,11 +33,12 @@ final class CurlEventLoop: @unchecked Sendable {
     private var active: [UInt64: CurlTransfer] = [:]
     private var handles: [UnsafeMutableRawPointer: UInt64] = [:]
 
-    init(maxConnections: Int, observer: (any HTTPTransportObserver)?) {
+    init(maxConnections: Int, maxConnectionsPerHost: Int, observer: (any HTTPTransportObserver)?) {
         CurlEventLoop.globalInit
         multi = curl_multi_init()
         self.observer = observer
         _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxConnections)
+        _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnectionsPerHost)
         _ = ccurl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
     }
 

@@ -24,6 +24,9 @@ public final class HTTPTransport: Sendable {
         public var streamBufferLimit: Int
         /// Connections kept in the pool. Default 32.
         public var maxConnections: Int
+        /// Connections open at once to one host; further HTTP/1.1 requests queue until one is
+        /// free (HTTP/2 multiplexes on one anyway). 0 means no limit. Default 32.
+        public var maxConnectionsPerHost: Int
         /// Told about every finished transfer. Default none.
         public var observer: (any HTTPTransportObserver)?
 
@@ -32,12 +35,14 @@ public final class HTTPTransport: Sendable {
             connectTimeout: Duration = .seconds(10),
             streamBufferLimit: Int = 1 << 20,
             maxConnections: Int = 32,
+            maxConnectionsPerHost: Int = 32,
             observer: (any HTTPTransportObserver)? = nil
         ) {
             self.tls = tls
             self.connectTimeout = connectTimeout
             self.streamBufferLimit = streamBufferLimit
             self.maxConnections = maxConnections
+            self.maxConnectionsPerHost = maxConnectionsPerHost
             self.observer = observer
         }
     }
@@ -49,7 +54,9 @@ public final class HTTPTransport: Sendable {
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
-        loop = CurlEventLoop(maxConnections: configuration.maxConnections, observer: configuration.observer)
+        loop = CurlEventLoop(
+            maxConnections: configuration.maxConnections, maxConnectionsPerHost: configuration.maxConnectionsPerHost,
+            observer: configuration.observer)
         loop.start(name: "HTTPTransport")
     }
 

@@ -107,6 +107,20 @@ struct HTTPTransportTests {
         try await server.stop()
     }
 
+    @Test func send_burstBeyondPerHostLimit_queuesOnTheAllowedConnections() async throws {
+        let server = try await LoopbackHTTPServer(respond: echo)
+        let transport = HTTPTransport(configuration: .init(maxConnectionsPerHost: 3))
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<30 {
+                group.addTask { try await transport.send(HTTPRequest(url: server.baseURL + "/b/\(index)")).status }
+            }
+            for try await status in group { #expect(status == 200) }
+        }
+        #expect(server.snapshot.requests.count == 30)
+        #expect(server.snapshot.accepted <= 3)
+        try await server.stop()
+    }
+
     @Test func send_whenServerNeverAnswers_failsWithTimedOut() async throws {
         let server = try await LoopbackHTTPServer { _ in .hang }
         let transport = HTTPTransport()
