@@ -25,7 +25,9 @@ public final class HTTPTransport: Sendable {
         /// Connections kept in the pool. Default 32.
         public var maxConnections: Int
         /// Connections open at once to one host; further HTTP/1.1 requests queue until one is
-        /// free (HTTP/2 multiplexes on one anyway). 0 means no limit. Default 32.
+        /// free (HTTP/2 multiplexes on one anyway). 0 means no limit. Default 0, because each
+        /// HTTP/1.1 watch holds a connection for minutes: a limit below the number of watches
+        /// would leave later requests queued behind them indefinitely.
         public var maxConnectionsPerHost: Int
         /// Told about every finished transfer. Default none.
         public var observer: (any HTTPTransportObserver)?
@@ -35,7 +37,7 @@ public final class HTTPTransport: Sendable {
             connectTimeout: Duration = .seconds(10),
             streamBufferLimit: Int = 1 << 20,
             maxConnections: Int = 32,
-            maxConnectionsPerHost: Int = 32,
+            maxConnectionsPerHost: Int = 0,
             observer: (any HTTPTransportObserver)? = nil
         ) {
             self.tls = tls
