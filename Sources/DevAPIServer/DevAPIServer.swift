@@ -22,6 +22,8 @@ public struct DevAPIServerConfiguration: Sendable {
     public var kubeconfigPath: String?
     /// Watch events the store keeps for resuming watches; older resourceVersions get 410. Default 10,000.
     public var watchHistory = 10_000
+    /// Undelivered events a watcher may accumulate before the store drops it (a stalled client). Default 10,000.
+    public var watcherBufferLimit = 10_000
     /// Simulate Deployment and HPA status. Default on.
     public var simulateWorkloads = true
     /// How long a simulated rollout takes. Default 1 second.
@@ -70,6 +72,7 @@ public final class DevAPIServer: Sendable {
         self.configuration = configuration
         var storeConfiguration = StoreConfiguration()
         storeConfiguration.watchHistory = configuration.watchHistory
+        storeConfiguration.watcherBufferLimit = configuration.watcherBufferLimit
         self.store = ObjectStore(configuration: storeConfiguration)
         self.faults = FaultInjector(configuration: configuration.faults)
     }

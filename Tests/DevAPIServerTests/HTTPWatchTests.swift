@@ -100,3 +100,28 @@ struct HTTPWatchTests {
         }
     }
 }
+
+@Suite("HTTP watch back-pressure")
+struct HTTPWatchBackPressureTests {
+    @Test func watch_whenClientStopsReading_storeDropsTheWatcherAndServerKeepsServing() async throws {
+        try await withDevServer({ $0.watcherBufferLimit = 100 }) { server, port in
+            try await HTTPTestConnection.with(port: port) { stalled in
+                try await stalled.send(.GET, "/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=300")
+                let registered = server.store.statistics.watchers
+                #expect(registered >= 1)
+                // ~20 MiB of events: more than the socket buffers on both sides plus the 100-event
+                // subscription buffer, so the store must drop this watcher instead of buffering.
+                let payload = String(repeating: "x", count: 4096)
+                for index in 0..<5_000 {
+                    _ = try server.store.create(ResourceKey(group: "", version: "v1", plural: "configmaps"), namespace: "default",
+                                                body: configMap("bulk-\(index)", data: ["payload": payload]), options: WriteOptions())
+                }
+                #expect(server.store.statistics.droppedWatchers >= 1)
+                try await HTTPTestConnection.with(port: port) { other in
+                    let response = try await other.request(.GET, "/api/v1/namespaces/default/configmaps/bulk-0")
+                    #expect(response.status == 200)
+                }
+            }
+        }
+    }
+}

@@ -16,6 +16,8 @@ final class HTTPServer: Sendable {
     typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
     static let maxBodyBytes = 3 * 1024 * 1024
+    /// How long a watch past its deadline may stay blocked on a client that does not read.
+    static let stalledWriteGrace: Duration = .seconds(5)
 
     let router: APIRouter
     let resources: ResourceRequestHandler
@@ -191,6 +193,10 @@ final class HTTPServer: Sendable {
                     try await Task.sleep(for: limit)
                     deadlinePassed.set()
                     subscription.cancel()
+                    // A client that stopped reading leaves our write suspended on back-pressure,
+                    // so ending the subscription alone would never finish the stream: close it.
+                    try await Task.sleep(for: Self.stalledWriteGrace)
+                    channel.close(promise: nil)
                 }
                 defer { group.cancelAll() }
                 for try await event in subscription {
