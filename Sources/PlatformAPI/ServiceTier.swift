@@ -169,7 +169,8 @@ extension ServiceTier {
         ("resources", OpenAPISchema.object("Container requests and limits.", [
             ("requests", resourceListSchema.defaulting(["cpu": "100m", "memory": "128Mi"])),
             ("limits", resourceListSchema.defaulting(["cpu": "500m", "memory": "512Mi"])),
-        ]).defaulting(.emptyObject)),
+        ]).validated(.init("has(self.requests.cpu)", message: "a CPU request is required: the autoscaler's target is a share of it", fieldPath: ".requests"))
+            .defaulting(.emptyObject)),
         ("nodeGroup", .string("Node group the pods run on.", enum: NodeGroupName.allCases.map(\.rawValue), default: "application")),
     ]).defaulting(.emptyObject)
 
@@ -185,6 +186,9 @@ extension ServiceTier {
         .init("self.infrequentAccessAfterDays < self.glacierAfterDays", message: "glacierAfterDays must be after infrequentAccessAfterDays", fieldPath: ".glacierAfterDays"),
         .init("self.glacierAfterDays < self.deepArchiveAfterDays", message: "deepArchiveAfterDays must be after glacierAfterDays", fieldPath: ".deepArchiveAfterDays")
     ).defaulting(.emptyObject)
+
+    /// The only retention periods CloudWatch Logs' PutRetentionPolicy accepts.
+    public static let cloudWatchRetentionDays: [Int64] = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
 
     public static let instanceClassPattern = "^db\\.[a-z0-9]+\\.[a-z0-9]+$"
     public static let cacheNodeTypePattern = "^cache\\.[a-z0-9]+\\.[a-z0-9]+$"
@@ -220,7 +224,7 @@ extension ServiceTier {
                 ("versioning", .boolean(default: true)),
                 ("publicStaticAssets", .boolean("Allow a public static-assets bucket.", default: false)),
             ]).defaulting(.emptyObject)),
-            ("logRetentionDays", .integer("CloudWatch log retention.", minimum: 1, maximum: 3653, default: 30)),
+            ("logRetentionDays", .integer("CloudWatch log retention; one of the values CloudWatch accepts.", minimum: 1, maximum: 3653, default: 30)),
             ("deletionPolicy", OpenAPISchema.object("Defaults for platforms that do not set their own.", [
                 ("database", deletionPolicySchema), ("cache", deletionPolicySchema), ("storage", deletionPolicySchema),
             ]).defaulting(.emptyObject)),
@@ -230,6 +234,7 @@ extension ServiceTier {
                 ("loadBalancers", .integer("Application load balancers.", minimum: 0, maximum: 10, default: 1)),
             ]).defaulting(.emptyObject)),
         ]).validated(
+            .init("self.logRetentionDays in \(ServiceTier.cloudWatchRetentionDays)", message: "must be a retention CloudWatch accepts: \(ServiceTier.cloudWatchRetentionDays.map(String.init).joined(separator: ", "))", fieldPath: ".logRetentionDays"),
             .init("!self.hipaa || self.database.storageEncrypted", message: "HIPAA tiers require encrypted database storage", fieldPath: ".database.storageEncrypted"),
             .init("!self.hipaa || self.database.backupRetentionDays >= 7", message: "HIPAA tiers require at least 7 days of backups", fieldPath: ".database.backupRetentionDays"),
             .init("!self.hipaa || (self.cache.atRestEncryption && self.cache.transitEncryption)", message: "HIPAA tiers require cache encryption at rest and in transit", fieldPath: ".cache"),

@@ -9,9 +9,16 @@ extension ServiceTierSpec {
             if sizing.replicas.min > sizing.replicas.max {
                 out.append(SpecViolation(field: "\(path).replicas.max", message: "must be >= min (\(sizing.replicas.min))"))
             }
+            if sizing.resources.requests["cpu"] == nil {
+                out.append(SpecViolation(field: "\(path).resources.requests", message: "a CPU request is required: the autoscaler's target is a share of it"))
+            }
             out += ResourceRules.requestsWithinLimits(sizing.resources, path: "\(path).resources")
         }
         out += LifecycleRules.violations(storage.lifecycle, path: "spec.storage.lifecycle")
+        if !ServiceTier.cloudWatchRetentionDays.contains(logRetentionDays) {
+            let allowed = ServiceTier.cloudWatchRetentionDays.map(String.init).joined(separator: ", ")
+            out.append(SpecViolation(field: "spec.logRetentionDays", message: "must be a retention CloudWatch accepts: \(allowed)"))
+        }
         if hipaa {
             out += HIPAAGuardrails.violations(
                 database: database, cache: cache, storage: storage,

@@ -43,6 +43,8 @@ import Testing
         ("spec.database.storageEncrypted", ["hipaa": true, "database": ["storageEncrypted": false]]),
         ("spec.storage.encrypted", ["hipaa": true, "storage": ["encrypted": false]]),
         ("spec.storage.publicStaticAssets", ["hipaa": true, "storage": ["publicStaticAssets": true]]),
+        ("spec.logRetentionDays", ["logRetentionDays": 10]),
+        ("spec.services.ai.resources.requests", ["services": ["ai": ["resources": ["requests": ["memory": "256Mi"]]]]]),
     ]
 
     @Test(arguments: tierCases.indices)
