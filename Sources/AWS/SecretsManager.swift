@@ -63,7 +63,7 @@ public enum SecretsManager {
     public struct SecretDescription: Sendable, Equatable {
         public var arn: String
         public var name: String
-        public var description: String?
+        public var secretDescription: String?
         public var kmsKeyId: String?
         public var tags: [AWSTag]
         /// Set while the secret is scheduled for deletion.
@@ -164,7 +164,7 @@ public struct SecretsManagerClient: SecretsManagerAPI {
         let json = try await call("DescribeSecret", ["SecretId": .string(id)])
         return SecretsManager.SecretDescription(
             arn: json["ARN"].stringValue ?? "", name: json["Name"].stringValue ?? "",
-            description: json["Description"].stringValue, kmsKeyId: json["KmsKeyId"].stringValue,
+            secretDescription: json["Description"].stringValue, kmsKeyId: json["KmsKeyId"].stringValue,
             tags: (json["Tags"].arrayValue ?? []).map {
                 AWSTag(key: $0["Key"].stringValue ?? "", value: $0["Value"].stringValue ?? "")
             },
