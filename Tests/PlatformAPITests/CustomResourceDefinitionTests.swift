@@ -1,4 +1,5 @@
 import APIMachinery
+import Foundation
 import JSON
 import PlatformAPI
 import Testing
@@ -100,5 +101,30 @@ import YAML
 
     static func openAPISchema(_ crd: JSONValue) -> JSONValue {
         crd[path: ["spec", "versions"]][0][path: ["schema", "openAPIV3Schema"]]
+    }
+}
+
+@Suite struct SchemaPatternTests {
+    static func patterns(in schema: JSONValue) -> [String] {
+        var out: [String] = []
+        if let pattern = schema["pattern"].stringValue { out.append(pattern) }
+        for (_, child) in schema["properties"].objectValue ?? [:] { out += patterns(in: child) }
+        if !schema["items"].isNull { out += patterns(in: schema["items"]) }
+        if !schema["additionalProperties"].isNull { out += patterns(in: schema["additionalProperties"]) }
+        return out
+    }
+
+    @Test func everyPattern_inTheGeneratedSchemas_compilesAndIsAnchored() throws {
+        // Decoding treats a pattern that fails to compile as a mismatch, so a broken
+        // pattern would reject every value; anchoring keeps Go's RE2 and Foundation agreeing
+        // on what "matches" means.
+        for crd in CustomResourceDefinitions.all {
+            let patterns = Self.patterns(in: CustomResourceDefinitionTests.openAPISchema(crd))
+            #expect(patterns.count > 5)
+            for pattern in patterns {
+                #expect(throws: Never.self, "\(pattern)") { _ = try NSRegularExpression(pattern: pattern) }
+                #expect(pattern.hasPrefix("^") && pattern.hasSuffix("$"), "\(pattern)")
+            }
+        }
     }
 }
