@@ -90,3 +90,33 @@ struct HTTPMoreVerbsTests {
         }
     }
 }
+
+@Suite("HTTP delete responses")
+struct HTTPDeleteResponseTests {
+    @Test func delete_whenFinalizersHoldTheObject_answers200WithDeletionTimestamp() async throws {
+        try await withDevServer { _, port in
+            try await HTTPTestConnection.with(port: port) { connection in
+                var held = configMap("held")
+                held[path: ["metadata", "finalizers"]] = ["example.com/hold"]
+                _ = try await connection.request(.POST, "/api/v1/namespaces/default/configmaps", json: held)
+                let response = try await connection.request(.DELETE, "/api/v1/namespaces/default/configmaps/held",
+                                                            json: ["propagationPolicy": "Foreground"])
+                #expect(response.status == 200)
+                #expect(response.json[path: ["metadata", "deletionTimestamp"]].stringValue != nil)
+                let stillThere = try await connection.request(.GET, "/api/v1/namespaces/default/configmaps/held")
+                #expect(stillThere.status == 200)
+            }
+        }
+    }
+
+    @Test func delete_whenPropagationPolicyIsUnknown_answers422() async throws {
+        try await withDevServer { _, port in
+            try await HTTPTestConnection.with(port: port) { connection in
+                _ = try await connection.request(.POST, "/api/v1/namespaces/default/configmaps", json: configMap("p"))
+                let response = try await connection.request(.DELETE, "/api/v1/namespaces/default/configmaps/p?propagationPolicy=Sideways")
+                #expect(response.status == 422)
+                #expect(response.json["reason"] == "Invalid")
+            }
+        }
+    }
+}

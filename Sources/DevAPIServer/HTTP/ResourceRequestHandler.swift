@@ -99,7 +99,11 @@ struct ResourceRequestHandler: Sendable {
             let options = try deleteOptions(request)
             switch try store.delete(key, namespace: namespace, name: name, options: options) {
             case .deleted(let object): return .json(200, object)
-            case .pending(let object): return .json(202, object)
+            case .pending(let object):
+                // The real handler answers 202 only for the legacy `orphanDependents: false`;
+                // a delete held by finalizers (foreground, namespaces) is otherwise a plain 200.
+                let legacyCascade = (try? JSONValue.parse(request.body))?["orphanDependents"].boolValue == false
+                return .json(legacyCascade ? 202 : 200, object)
             }
         default:
             throw .methodNotAllowed()
@@ -232,7 +236,9 @@ struct ResourceRequestHandler: Sendable {
             if let uid = body[path: ["preconditions", "uid"]].stringValue { options.preconditionUID = uid }
             if let rv = body[path: ["preconditions", "resourceVersion"]].stringValue { options.preconditionResourceVersion = rv }
             if let dry = body["dryRun"].arrayValue, dry.contains(.string("All")) { options.dryRun = true }
-            if body["orphanDependents"].boolValue == true, options.propagationPolicy == nil { options.propagationPolicy = "Orphan" }
+            if let orphan = body["orphanDependents"].boolValue, options.propagationPolicy == nil {
+                options.propagationPolicy = orphan ? "Orphan" : "Foreground"
+            }
         }
         if let policy = options.propagationPolicy, !["Orphan", "Background", "Foreground"].contains(policy) {
             throw APIError(code: 422, reason: "Invalid", message: "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"\(policy)\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\"")
