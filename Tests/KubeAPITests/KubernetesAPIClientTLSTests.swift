@@ -67,6 +67,21 @@ struct KubernetesAPIClientTLSTests {
         try await server.stop()
     }
 
+    @Test func list_throughTLSServerName_keepsEncodedPathAndQueryIntact() async throws {
+        let server = try await LoopbackHTTPServer(tls: ServerTLSConfiguration(serving: serverCertificate)) { _ in
+            .full(status: 200, headers: [("Content-Type", "application/json")], body: Array(#"{"kind":"List","items":[],"metadata":{}}"#.utf8))
+        }
+        let connection = ClusterConnection(
+            server: server.baseURL, tlsServerName: "kubernetes.default.svc",
+            certificateAuthorityPEM: Array(authority.certificatePEM.utf8), origin: "test")
+        _ = try await KubernetesAPIClient(connection: connection)
+            .list(.serviceAccounts, namespace: "a:b", options: ListOptions(labelSelector: "x in (1,2)"))
+        let request = try #require(server.snapshot.requests.first)
+        #expect(request.uri == "/api/v1/namespaces/a%3Ab/serviceaccounts?labelSelector=x%20in%20%281%2C2%29")
+        #expect(request.header("Host") == "kubernetes.default.svc:\(server.port)")
+        try await server.stop()
+    }
+
     @Test func get_overTLSWithUntrustedServer_failsAsTransportFailure() async throws {
         let server = try await LoopbackHTTPServer(tls: ServerTLSConfiguration(serving: serverCertificate), respond: whoami)
         let other = try CertificateAuthority.generate(commonName: "other")
