@@ -82,7 +82,8 @@ extension StoreState {
                                message: error.message)
             }
         case .apply:
-            fatalError("handled above")
+            // Handled before the switch; kept total so a refactor cannot turn it into a crash.
+            throw .internalError("apply patch reached the non-apply path")
         }
         var candidate = patched
         // A patch may carry a resourceVersion as a precondition; otherwise it applies to the current version.
@@ -91,8 +92,9 @@ extension StoreState {
             throw .conflict(type, name, "the object has been modified; please apply your changes to the latest version and try again")
         }
         candidate[path: ["metadata", "resourceVersion"]] = .string(String(existing.header.resourceVersion))
-        if let newName = candidate[path: ["metadata", "name"]].stringValue, newName != name {
-            throw .badRequest("the name of the object (\(newName)) does not match the name on the URL (\(name))")
+        let newName = candidate[path: ["metadata", "name"]]
+        if !newName.isNull && newName != .string(name) {
+            throw .badRequest("the name of the object (\(newName.stringValue ?? newName.serialized())) does not match the name on the URL (\(name))")
         }
         return (try commitUpdate(type, address: address, old: live, candidate: candidate, subresource: subresource,
                                  ownership: .update(manager: options.fieldManager ?? "unknown"), dryRun: options.dryRun,

@@ -161,8 +161,9 @@ extension StoreState {
         guard case .object = body else { throw .badRequest("the body of the request must be a JSON object") }
         try checkSubresource(subresource, type: type)
         let address = address(type, namespace: namespace, name: name)
-        if let bodyName = body[path: ["metadata", "name"]].stringValue, !bodyName.isEmpty, bodyName != name {
-            throw .badRequest("the name of the object (\(bodyName)) does not match the name on the URL (\(name))")
+        let bodyName = body[path: ["metadata", "name"]]
+        if !bodyName.isNull && bodyName != "" && bodyName != .string(name) {
+            throw .badRequest("the name of the object (\(bodyName.stringValue ?? bodyName.serialized())) does not match the name on the URL (\(name))")
         }
         guard let existing = stored(address) else {
             guard type.allowsCreateOnUpdate, subresource == nil else { throw .notFound(type, name) }
