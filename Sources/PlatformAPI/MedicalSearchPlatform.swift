@@ -193,6 +193,10 @@ extension MedicalSearchPlatform {
         "What happens to the AWS resource when the platform is deleted; defaults to the tier's policy (Retain unless the tier says otherwise).",
         enum: DeletionPolicy.allCases.map(\.rawValue))
 
+    static let optionalStorageDeletionPolicy = OpenAPISchema.string(
+        "What happens to the buckets when the platform is deleted (S3 has no snapshots); defaults to the tier's policy.",
+        enum: [DeletionPolicy.retain.rawValue, DeletionPolicy.delete.rawValue])
+
     static var serviceOverrideSchema: OpenAPISchema {
         OpenAPISchema.object("Changes to one service relative to the tier.", [
             ("enabled", .boolean("Run this service.", default: true)),
@@ -260,7 +264,7 @@ extension MedicalSearchPlatform {
                     ("glacierAfterDays", .integer(minimum: 31, maximum: 36500)),
                     ("deepArchiveAfterDays", .integer(minimum: 32, maximum: 36500)),
                 ])),
-                ("deletionPolicy", optionalDeletionPolicy),
+                ("deletionPolicy", optionalStorageDeletionPolicy),
                 ("bucketPrefix", .string("Bucket names are <bucketPrefix>-<role>; defaults to <namespace>-<name>.", pattern: "^[a-z0-9][a-z0-9-]{1,40}[a-z0-9]$")),
                 ("adopt", OpenAPISchema.object("Existing buckets to manage, by role.", [
                     ("buckets", OpenAPISchema.object(nil, BucketRole.allCases.map { ($0.rawValue, OpenAPISchema.string(pattern: bucketNamePattern, maxLength: 63)) })),

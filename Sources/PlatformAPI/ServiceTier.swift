@@ -21,7 +21,8 @@ public struct ServiceTier: Sendable, Equatable {
 public enum DeletionPolicy: String, Sendable, CaseIterable {
     /// Leave the AWS resource alone (the safe default for medical data).
     case retain = "Retain"
-    /// Take a final snapshot, then delete (databases and caches; buckets behave as Retain).
+    /// Take a final snapshot, then delete (databases and caches; S3 has no snapshots, so
+    /// the storage schemas do not offer it).
     case snapshot = "Snapshot"
     case delete = "Delete"
 }
@@ -108,6 +109,11 @@ public struct DeletionPolicies: Sendable, Equatable {
     public var database: DeletionPolicy
     public var cache: DeletionPolicy
     public var storage: DeletionPolicy
+    public init(database: DeletionPolicy, cache: DeletionPolicy, storage: DeletionPolicy) {
+        self.database = database
+        self.cache = cache
+        self.storage = storage
+    }
 }
 
 /// Usage the cost estimate assumes; they size nothing.
@@ -178,6 +184,10 @@ extension ServiceTier {
         "What happens to the AWS resource when the platform is deleted.",
         enum: DeletionPolicy.allCases.map(\.rawValue), default: "Retain")
 
+    static let storageDeletionPolicySchema = OpenAPISchema.string(
+        "What happens to the buckets when the platform is deleted (S3 has no snapshots).",
+        enum: [DeletionPolicy.retain.rawValue, DeletionPolicy.delete.rawValue], default: "Retain")
+
     public static let lifecycleSchema = OpenAPISchema.object("S3 lifecycle transitions, days after creation.", [
         ("infrequentAccessAfterDays", .integer(minimum: 30, maximum: 36500, default: 30)),
         ("glacierAfterDays", .integer(minimum: 31, maximum: 36500, default: 90)),
@@ -226,7 +236,7 @@ extension ServiceTier {
             ]).defaulting(.emptyObject)),
             ("logRetentionDays", .integer("CloudWatch log retention; one of the values CloudWatch accepts.", minimum: 1, maximum: 3653, default: 30)),
             ("deletionPolicy", OpenAPISchema.object("Defaults for platforms that do not set their own.", [
-                ("database", deletionPolicySchema), ("cache", deletionPolicySchema), ("storage", deletionPolicySchema),
+                ("database", deletionPolicySchema), ("cache", deletionPolicySchema), ("storage", storageDeletionPolicySchema),
             ]).defaulting(.emptyObject)),
             ("costAssumptions", OpenAPISchema.object("Usage assumed by the monthly cost estimate.", [
                 ("storageGiB", .integer("S3 Standard GiB stored.", minimum: 0, default: 100)),

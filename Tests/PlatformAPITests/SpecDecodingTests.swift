@@ -110,9 +110,9 @@ import Testing
     }
 
     @Test func platform_whenDeletionPolicyIsNotAllowed_listsTheAllowedValues() {
-        let object = Fixtures.platformObject().editing(["spec", "storage", "deletionPolicy"], "Orphan")
+        let object = Fixtures.platformObject().editing(["spec", "database", "deletionPolicy"], "Orphan")
         #expect(decodeViolations(platform: object).map(\.description) == [
-            "spec.storage.deletionPolicy: unsupported value \"Orphan\": must be one of \"Retain\", \"Snapshot\", \"Delete\"",
+            "spec.database.deletionPolicy: unsupported value \"Orphan\": must be one of \"Retain\", \"Snapshot\", \"Delete\"",
         ])
     }
 
@@ -243,5 +243,22 @@ import Testing
         #expect(decodeViolations(platform: object).map(\.field) == ["spec.storage.bucketPrefix"])
         let fixed = object.editing(["spec", "storage", "bucketPrefix"], "clinic-prod")
         #expect(decodeViolations(platform: fixed) == [])
+    }
+}
+
+@Suite struct DeletionPolicyTests {
+    @Test func storageDeletionPolicy_whenSnapshot_isRejectedBecauseS3HasNoSnapshots() {
+        let object = Fixtures.platformObject().editing(["spec", "storage", "deletionPolicy"], "Snapshot")
+        #expect(decodeViolations(platform: object).map(\.description) == [
+            "spec.storage.deletionPolicy: unsupported value \"Snapshot\": must be one of \"Retain\", \"Delete\"",
+        ])
+        let tier = Fixtures.tierObject(spec: ["deletionPolicy": ["storage": "Snapshot"]])
+        #expect(decodeViolations(tier: tier).map(\.field) == ["spec.deletionPolicy.storage"])
+    }
+
+    @Test func databaseDeletionPolicy_whenUnsetEverywhere_isRetain() throws {
+        let tier = try ServiceTier.decode(Fixtures.tierObject(name: "production"))
+        let platform = try MedicalSearchPlatform.decode(Fixtures.platformObject())
+        #expect(platform.effectiveDataTier(tier: tier).deletionPolicy == DeletionPolicies(database: .retain, cache: .retain, storage: .retain))
     }
 }
