@@ -48,7 +48,7 @@ public enum CustomResourceDefinitions {
 
     /// The status schema; the operator is its only writer, so it is kept loose where the
     /// controller may add detail later (service and endpoint maps).
-    public static var statusSchema: OpenAPISchema {
+    public static let statusSchema: OpenAPISchema = {
         let condition = OpenAPISchema.object("A metav1.Condition.", [
             ("type", .string(pattern: "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$", maxLength: 316)),
             ("status", .string(enum: ["True", "False", "Unknown"])),
@@ -73,7 +73,7 @@ public enum CustomResourceDefinitions {
             ])),
             ("failedGuardrails", OpenAPISchema.array("Policy checks the spec fails.", of: .string(), maxItems: 64)),
         ])
-    }
+    }()
 
     static func column(_ name: String, _ type: String, _ path: String, _ description: String? = nil, priority: Int64 = 0) -> JSONValue {
         var c: JSONValue = ["name": .string(name), "type": .string(type), "jsonPath": .string(path)]

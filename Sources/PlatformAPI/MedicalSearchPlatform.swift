@@ -197,7 +197,7 @@ extension MedicalSearchPlatform {
         "What happens to the buckets when the platform is deleted (S3 has no snapshots); defaults to the tier's policy.",
         enum: [DeletionPolicy.retain.rawValue, DeletionPolicy.delete.rawValue])
 
-    static var serviceOverrideSchema: OpenAPISchema {
+    static let serviceOverrideSchema: OpenAPISchema = {
         OpenAPISchema.object("Changes to one service relative to the tier.", [
             ("enabled", .boolean("Run this service.", default: true)),
             ("replicas", OpenAPISchema.object("Autoscaling bounds; each defaults to the tier's.", [
@@ -212,9 +212,9 @@ extension MedicalSearchPlatform {
                 values: .string(maxLength: 4096), maxProperties: 64)),
             ("iamRoleArn", .string("IAM role for IRSA (eks.amazonaws.com/role-arn).", pattern: roleArnPattern)),
         ]).defaulting(.emptyObject)
-    }
+    }()
 
-    static var specSchema: OpenAPISchema {
+    static let specSchema: OpenAPISchema = {
         var services: [(String, OpenAPISchema)] = []
         for service in PlatformService.allCases { services.append((service.rawValue, serviceOverrideSchema)) }
         return OpenAPISchema.object("Desired state of the platform.", [
@@ -281,7 +281,7 @@ extension MedicalSearchPlatform {
                 ("dataStoreCIDRs", OpenAPISchema.array("VPC ranges holding RDS and ElastiCache.", of: .string(pattern: cidrPattern), maxItems: 16).defaulting(["10.0.0.0/16"])),
             ]).defaulting(.emptyObject)),
         ], required: ["tierRef", "region", "image"])
-    }
+    }()
 }
 
 // MARK: - Decoding

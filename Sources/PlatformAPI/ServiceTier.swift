@@ -203,7 +203,7 @@ extension ServiceTier {
     public static let instanceClassPattern = "^db\\.[a-z0-9]+\\.[a-z0-9]+$"
     public static let cacheNodeTypePattern = "^cache\\.[a-z0-9]+\\.[a-z0-9]+$"
 
-    static var specSchema: OpenAPISchema {
+    static let specSchema: OpenAPISchema = {
         var services: [(String, OpenAPISchema)] = []
         for service in PlatformService.allCases { services.append((service.rawValue, serviceSizingSchema)) }
         return OpenAPISchema.object("Sizing and policy applied to every platform that references this tier.", [
@@ -251,7 +251,7 @@ extension ServiceTier {
             .init("!self.hipaa || self.storage.encrypted", message: "HIPAA tiers require encrypted buckets", fieldPath: ".storage.encrypted"),
             .init("!self.hipaa || !self.storage.publicStaticAssets", message: "HIPAA tiers forbid public buckets", fieldPath: ".storage.publicStaticAssets")
         ).defaulting(.emptyObject)
-    }
+    }()
 }
 
 // MARK: - Decoding
