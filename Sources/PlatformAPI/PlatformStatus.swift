@@ -93,6 +93,36 @@ public enum Conditions {
     }
 }
 
+extension Conditions {
+    /// The component conditions `Ready` summarises, in the order messages name them.
+    public static let components: [PlatformConditionType] = [.servicesReady, .databaseReady, .cacheReady, .storageReady]
+
+    /// Sets `Ready` and `Progressing` from the component conditions, so kstatus reads the
+    /// platform as Current exactly when every component is ready at this generation.
+    ///
+    /// Ready is True only when all four components are True. Otherwise it is False (any
+    /// component False) or Unknown (none False, some not reported yet), and its reason names
+    /// the first component that is not ready. `Degraded` is left to the caller, which alone
+    /// knows whether a failure is transient.
+    public static func summarize(generation: Int64?, now: Date, in conditions: inout [Condition]) {
+        let states = components.map { type in (type, find(type, in: conditions)) }
+        let notReady = states.filter { $0.1?.status != .true }
+        if notReady.isEmpty {
+            set(.ready, .true, reason: "Ready", message: "services, database, cache and storage are ready", generation: generation, now: now, in: &conditions)
+            set(.progressing, .false, reason: "Ready", message: "nothing left to do", generation: generation, now: now, in: &conditions)
+            return
+        }
+        let anyFalse = notReady.contains { $0.1?.status == .false }
+        let first = notReady[0].0
+        let reason = "\(first.rawValue.replacingOccurrences(of: "Ready", with: ""))NotReady"
+        let message = notReady.map { type, c in
+            "\(type.rawValue)=\(c?.status.rawValue ?? "Unknown")" + (c.map { $0.message.isEmpty ? "" : " (\($0.message))" } ?? "")
+        }.joined(separator: ", ")
+        set(.ready, anyFalse ? .false : .unknown, reason: reason, message: message, generation: generation, now: now, in: &conditions)
+        set(.progressing, .true, reason: "Reconciling", message: message, generation: generation, now: now, in: &conditions)
+    }
+}
+
 /// Replica counts of one service.
 public struct ServiceReplicaStatus: Sendable, Equatable {
     public var desiredReplicas: Int64

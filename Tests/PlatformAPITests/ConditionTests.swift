@@ -58,3 +58,44 @@ import Testing
         #expect(CostEstimate.dollars(13_500) == "135.00")
     }
 }
+
+@Suite struct ReadinessSummaryTests {
+    let now = Date(timeIntervalSince1970: 1_700_000_000)
+
+    func conditions(_ statuses: [PlatformConditionType: ConditionStatus]) -> [Condition] {
+        var out: [Condition] = []
+        for type in Conditions.components {
+            if let status = statuses[type] {
+                Conditions.set(type, status, reason: "Test", message: status == .false ? "\(type.rawValue) waiting" : "", generation: 2, now: now, in: &out)
+            }
+        }
+        return out
+    }
+
+    @Test func summarize_whenEveryComponentIsReady_marksReadyAndNotProgressing() {
+        var c = conditions([.servicesReady: .true, .databaseReady: .true, .cacheReady: .true, .storageReady: .true])
+        Conditions.summarize(generation: 2, now: now, in: &c)
+        #expect(Conditions.find(.ready, in: c)?.status == .true)
+        #expect(Conditions.find(.progressing, in: c)?.status == .false)
+        #expect(Conditions.find(.ready, in: c)?.observedGeneration == 2)
+    }
+
+    @Test func summarize_whenAComponentIsFalse_marksNotReadyNamingIt() {
+        var c = conditions([.servicesReady: .true, .databaseReady: .false, .cacheReady: .true, .storageReady: .true])
+        Conditions.summarize(generation: 2, now: now, in: &c)
+        let ready = Conditions.find(.ready, in: c)
+        #expect(ready?.status == .false)
+        #expect(ready?.reason == "DatabaseNotReady")
+        #expect(ready?.message == "DatabaseReady=False (DatabaseReady waiting)")
+        #expect(Conditions.find(.progressing, in: c)?.status == .true)
+    }
+
+    @Test func summarize_whenComponentsHaveNotReported_isUnknown() {
+        var c = conditions([.servicesReady: .true])
+        Conditions.summarize(generation: 2, now: now, in: &c)
+        let ready = Conditions.find(.ready, in: c)
+        #expect(ready?.status == .unknown)
+        #expect(ready?.reason == "DatabaseNotReady")
+        #expect(ready?.message == "DatabaseReady=Unknown, CacheReady=Unknown, StorageReady=Unknown")
+    }
+}
