@@ -19,7 +19,8 @@ final class CurlTransfer: @unchecked Sendable {
     private let errorBuffer: UnsafeMutablePointer<CChar>
 
     init(
-        id: UInt64, request: HTTPRequest, tls: TLSConfiguration, connectTimeout: Duration, sink: ResponseSink
+        id: UInt64, request: HTTPRequest, tls: TLSConfiguration, connectTimeout: Duration,
+        acceptsCompressedResponses: Bool, sink: ResponseSink
     ) throws(HTTPTransportError) {
         let method = request.method.uppercased()
         let redactedURL = HTTPTransportError.redacted(url: request.url)
@@ -37,6 +38,10 @@ final class CurlTransfer: @unchecked Sendable {
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         do {
             try configure(request: request, tls: tls, connectTimeout: connectTimeout)
+            if acceptsCompressedResponses {
+                // "" lets curl list every encoding it was built with and decode the body.
+                try check(ccurl_setopt_string(easy, CURLOPT_ACCEPT_ENCODING, ""), "accept encoding")
+            }
         } catch {
             release()
             throw error

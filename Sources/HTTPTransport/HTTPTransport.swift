@@ -31,6 +31,10 @@ public final class HTTPTransport: Sendable {
         public var maxConnectionsPerHost: Int
         /// Told about every finished transfer. Default none.
         public var observer: (any HTTPTransportObserver)?
+        /// Offer every compression curl supports (gzip, …) for `send` and decode transparently;
+        /// the API server compresses large lists. Streams never ask for compression, which keeps
+        /// pausing exact (watches are not compressed by the API server anyway). Default true.
+        public var acceptsCompressedResponses: Bool
 
         public init(
             tls: TLSConfiguration = TLSConfiguration(),
@@ -38,7 +42,8 @@ public final class HTTPTransport: Sendable {
             streamBufferLimit: Int = 1 << 20,
             maxConnections: Int = 32,
             maxConnectionsPerHost: Int = 0,
-            observer: (any HTTPTransportObserver)? = nil
+            observer: (any HTTPTransportObserver)? = nil,
+            acceptsCompressedResponses: Bool = true
         ) {
             self.tls = tls
             self.connectTimeout = connectTimeout
@@ -46,6 +51,7 @@ public final class HTTPTransport: Sendable {
             self.maxConnections = maxConnections
             self.maxConnectionsPerHost = maxConnectionsPerHost
             self.observer = observer
+            self.acceptsCompressedResponses = acceptsCompressedResponses
         }
     }
 
@@ -111,7 +117,8 @@ public final class HTTPTransport: Sendable {
         let id = nextID.add(1, ordering: .relaxed).oldValue
         let transfer = try CurlTransfer(
             id: id, request: request, tls: request.tls ?? configuration.tls,
-            connectTimeout: configuration.connectTimeout, sink: sink)
+            connectTimeout: configuration.connectTimeout,
+            acceptsCompressedResponses: configuration.acceptsCompressedResponses && !sink.isStreaming, sink: sink)
         guard loop.submit(transfer) else {
             transfer.release()
             throw HTTPTransportError(

@@ -256,6 +256,11 @@ final class ResponseSink: Sendable {
 
     var exceededLimit: Bool { state.withLock { $0.exceededLimit } }
 
+    var isStreaming: Bool {
+        if case .stream = mode { return true }
+        return false
+    }
+
     /// The consumer gave up: whatever happened so far, reading now ends with
     /// `CancellationError` and unread bytes are dropped.
     func cancelByConsumer() {

@@ -35,6 +35,27 @@ struct HTTPTransportTests {
         try await server.stop()
     }
 
+    @Test func send_gzippedResponse_isDecodedAndGzipWasOffered_butNotForStreams() async throws {
+        // gzip of {"kind":"ConfigMapList","items":[]}
+        let gzipped: [UInt8] = [
+            0x1f, 0x8b, 0x8, 0x0, 0x0, 0x0, 0x0, 0x0, 0x2, 0x3, 0xab, 0x56, 0xca, 0xce, 0xcc, 0x4b, 0x51, 0xb2, 0x52,
+            0x72, 0xce, 0xcf, 0x4b, 0xcb, 0x4c, 0xf7, 0x4d, 0x2c, 0xf0, 0xc9, 0x2c, 0x2e, 0x51, 0xd2, 0x51, 0xca, 0x2c,
+            0x49, 0xcd, 0x2d, 0x56, 0xb2, 0x8a, 0x8e, 0xad, 0x5, 0x0, 0xbb, 0xc4, 0x9, 0xf3, 0x23, 0x0, 0x0, 0x0,
+        ]
+        let server = try await LoopbackHTTPServer { _ in .full(status: 200, headers: [("Content-Encoding", "gzip")], body: gzipped) }
+        let response = try await HTTPTransport().send(HTTPRequest(url: server.baseURL + "/list"))
+        #expect(response.body == Array(#"{"kind":"ConfigMapList","items":[]}"#.utf8))
+        #expect(server.snapshot.requests.first?.header("Accept-Encoding")?.contains("gzip") == true)
+        let plain = try await HTTPTransport(configuration: .init(acceptsCompressedResponses: false))
+            .send(HTTPRequest(url: server.baseURL + "/list"))
+        #expect(plain.body == gzipped)
+        #expect(server.snapshot.requests.last?.header("Accept-Encoding") == nil)
+        let streamed = try await HTTPTransport().stream(HTTPRequest(url: server.baseURL + "/list"))
+        #expect(try await streamed.body.collect(upTo: 1000) == gzipped)
+        #expect(server.snapshot.requests.last?.header("Accept-Encoding") == nil)
+        try await server.stop()
+    }
+
     @Test func send_whenBodyIsLarge_sendsItWhole() async throws {
         let server = try await LoopbackHTTPServer(respond: echo)
         let transport = HTTPTransport()
