@@ -133,6 +133,21 @@ struct KubernetesAPIClientTests {
         try await server.stop()
     }
 
+    @Test func listAll_whenContinueTokenExpired_asksForAFreshList() async throws {
+        let server = try await LoopbackHTTPServer { request in
+            if request.uri.contains("continue=") {
+                return json(410, status(410, "Expired", "The provided continue parameter is too old to display a consistent list result."))
+            }
+            return json(200, ["kind": "ConfigMapList", "metadata": ["resourceVersion": "5", "continue": "stale"], "items": [["metadata": ["name": "a"]]]])
+        }
+        let error = await #expect(throws: KubeAPIError.self) {
+            _ = try await client(server).listAll(.configMaps, namespace: "n", options: ListOptions(limit: 1))
+        }
+        #expect(error?.kind == .resourceVersionTooOld)
+        #expect(error?.verb == "list")
+        try await server.stop()
+    }
+
     @Test func request_when401_invalidatesCredentialsAndRetriesOnceWithFreshToken() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kubeapi-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
