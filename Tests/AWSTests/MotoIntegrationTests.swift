@@ -281,4 +281,22 @@ struct MotoIntegrationTests {
         try await cloudWatch.deleteAlarms(names: [name])
         #expect(try await cloudWatch.describeAlarms(names: [name], namePrefix: nil).isEmpty)
     }
+
+    @Test func fromEnvironment_takesRegionEndpointAndKeysFromTheEnvironment() async throws {
+        let server = try await moto.get()
+        let client = try AWSClient.fromEnvironment(
+            environment: [
+                "AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL": server.baseURL, "AWS_ACCESS_KEY_ID": "AKIDENVIRONMENT",
+                "AWS_SECRET_ACCESS_KEY": "environment-secret", "HOME": "/nonexistent", "AWS_EC2_METADATA_DISABLED": "true",
+            ], transport: transport)
+        #expect(client.region == "eu-west-1")
+        #expect(try await STSClient(client: client).getCallerIdentity().account.count == 12)
+    }
+
+    @Test func fromEnvironment_withoutAnyRegion_throwsMissingRegion() {
+        let error = #expect(throws: AWSError.self) {
+            _ = try AWSClient.fromEnvironment(environment: ["HOME": "/nonexistent"], transport: transport)
+        }
+        #expect(error?.code == "MissingRegion")
+    }
 }
