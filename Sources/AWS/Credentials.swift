@@ -210,27 +210,32 @@ public struct ContainerCredentialsSource: CredentialsSource {
 
     static let allowedHTTPHosts: Set<String> = ["127.0.0.1", "localhost", "[::1]", "169.254.170.2", "169.254.170.23", "[fd00:ec2::23]"]
 
-    public func load() async throws -> ExpiringCredentials? {
-        let url: String
+    /// The credentials URL the environment names, nil when none; throws for a full URI the
+    /// SDKs would refuse. The relative URI wins, as in the SDKs.
+    public static func credentialsURL(environment: [String: String]) throws -> String? {
         if let relative = environment["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"], !relative.isEmpty {
-            url = "http://169.254.170.2" + (relative.hasPrefix("/") ? relative : "/" + relative)
-        } else if let full = environment["AWS_CONTAINER_CREDENTIALS_FULL_URI"], !full.isEmpty {
-            guard let endpoint = AWSEndpoint(url: full) else {
-                throw CredentialsError(source: name, message: "AWS_CONTAINER_CREDENTIALS_FULL_URI is not an http(s) URL")
-            }
-            let host = endpoint.hostAndPort.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
-            let bareHost = endpoint.hostAndPort.hasPrefix("[")
-                ? String(endpoint.hostAndPort[...(endpoint.hostAndPort.firstIndex(of: "]") ?? endpoint.hostAndPort.startIndex)])
-                : host
-            guard endpoint.scheme == "https" || Self.allowedHTTPHosts.contains(bareHost) || bareHost.hasPrefix("127.")
-            else {
-                throw CredentialsError(
-                    source: name, message: "AWS_CONTAINER_CREDENTIALS_FULL_URI over http must point at loopback or the ECS/EKS agent")
-            }
-            url = full
-        } else {
-            return nil
+            return "http://169.254.170.2" + (relative.hasPrefix("/") ? relative : "/" + relative)
         }
+        guard let full = environment["AWS_CONTAINER_CREDENTIALS_FULL_URI"], !full.isEmpty else { return nil }
+        guard let endpoint = AWSEndpoint(url: full) else {
+            throw CredentialsError(source: "container credentials", message: "AWS_CONTAINER_CREDENTIALS_FULL_URI is not an http(s) URL")
+        }
+        var host = endpoint.hostAndPort
+        if host.hasPrefix("["), let close = host.firstIndex(of: "]") {
+            host = String(host[...close])
+        } else if let colon = host.firstIndex(of: ":") {
+            host = String(host[..<colon])
+        }
+        guard endpoint.scheme == "https" || allowedHTTPHosts.contains(host) || host.hasPrefix("127.") else {
+            throw CredentialsError(
+                source: "container credentials",
+                message: "AWS_CONTAINER_CREDENTIALS_FULL_URI over http must point at loopback or the ECS/EKS agent")
+        }
+        return full
+    }
+
+    public func load() async throws -> ExpiringCredentials? {
+        guard let url = try Self.credentialsURL(environment: environment) else { return nil }
         var headers = HTTPHeaders()
         if let file = environment["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"], !file.isEmpty {
             guard let token = try? String(contentsOfFile: file, encoding: .utf8) else {
@@ -379,7 +384,7 @@ public actor RefreshingCredentialsProvider: CredentialsProvider {
 
     private func isFresh(_ credentials: ExpiringCredentials) -> Bool {
         guard let expiration = credentials.expiration else { return true }
-        let margin = Double(refreshMargin.components.seconds)
+        let margin = Double(refreshMargin.components.seconds) + Double(refreshMargin.components.attoseconds) / 1e18
         return now().addingTimeInterval(margin) < expiration
     }
 }

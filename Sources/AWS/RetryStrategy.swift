@@ -127,7 +127,8 @@ public struct RetryState: Sendable, Equatable {
         guard quota.acquire(cost) else { return .fail(.quotaExhausted) }
         lastRetryCost = cost
         let ceiling = Double(1 << min(attempts - 1, 30))
-        let seconds = min(max(random, 0) * ceiling, Double(strategy.maxBackoff.components.seconds))
+        let cap = strategy.maxBackoff.components
+        let seconds = min(max(random, 0) * ceiling, Double(cap.seconds) + Double(cap.attoseconds) / 1e18)
         attempts += 1
         return .retry(after: .nanoseconds(Int64((seconds * 1e9).rounded())))
     }

@@ -221,6 +221,19 @@ private let noIMDS = ["AWS_EC2_METADATA_DISABLED": "true"]
         #expect(error?.message.contains("loopback") == true)
     }
 
+    @Test(arguments: [
+        (["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/abc"], "http://169.254.170.2/v2/credentials/abc"),
+        (["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "v2/x", "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9/y"],
+            "http://169.254.170.2/v2/x"),
+        (["AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://169.254.170.23/v1/credentials"], "http://169.254.170.23/v1/credentials"),
+        (["AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://[fd00:ec2::23]/v1/credentials"], "http://[fd00:ec2::23]/v1/credentials"),
+        (["AWS_CONTAINER_CREDENTIALS_FULL_URI": "https://creds.example/v1"], "https://creds.example/v1"),
+        (["AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://localhost:8080/creds"], "http://localhost:8080/creds"),
+    ])
+    func containerCredentials_urlFollowsTheSDKsRules(_ environment: [String: String], _ expected: String) throws {
+        #expect(try ContainerCredentialsSource.credentialsURL(environment: environment) == expected)
+    }
+
     @Test func instanceMetadata_usesIMDSv2TokenForRoleAndCredentialLookups() async throws {
         let imds = try await LoopbackServer.start { request in
             switch (request.method, request.path) {
