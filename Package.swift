@@ -35,9 +35,10 @@ var targets: [Target] = [
     .target(name: "PlatformAPI", dependencies: ["JSON", "YAML"]),
     .target(name: "PlatformSpecs", dependencies: ["JSON", "PlatformAPI", "YAML"]),
     .target(name: "Probes", dependencies: ["TLS", "JSON", logging, nioCore, nioPosix]),
+    .target(name: "PlatformController", dependencies: ["JSON", "KubeAPI", "ControllerRuntime", "PlatformAPI", "PlatformSpecs", logging]),
     .executableTarget(
         name: "medsearch-operator",
-        dependencies: ["JSON", "YAML", "KubeConfig", "KubeAPI", "DevAPIServer", "ControllerRuntime", "PlatformAPI", "PlatformSpecs", argumentParser, logging]
+        dependencies: ["JSON", "YAML", "KubeConfig", "KubeAPI", "DevAPIServer", "ControllerRuntime", "PlatformAPI", "PlatformSpecs", "PlatformController", argumentParser, logging]
     ),
 
     .testTarget(name: "JSONTests", dependencies: ["JSON"]),
@@ -53,6 +54,7 @@ var targets: [Target] = [
     .testTarget(name: "ControllerRuntimeTests", dependencies: ["ControllerRuntime", "KubeAPI", "DevAPIServer"]),
     .testTarget(name: "PlatformAPITests", dependencies: ["PlatformAPI", "APIMachinery", "YAML"]),
     .testTarget(name: "PlatformSpecsTests", dependencies: ["PlatformSpecs", "PlatformAPI", "YAML"]),
+    .testTarget(name: "PlatformControllerTests", dependencies: ["PlatformController", "DevAPIServer", "KubeAPI", "KubeConfig", "ControllerRuntime", "PlatformAPI", "PlatformSpecs", "YAML"]),
     .testTarget(name: "ProbesTests", dependencies: ["Probes", "TLS", nioCore, nioPosix]),
 ]
 
