@@ -53,7 +53,9 @@ public struct PlatformOperator: Sendable {
         }
         self.children = children
         caches = PlatformCaches(platforms: platforms.store, tiers: tiers.store, children: stores)
-        events = EventRecorder(client: client, controllerName: PlatformResources.controllerName, instance: options.instance, clock: clock, logger: logger)
+        // client-go's burst of 25 per object would drop most of a new platform's story (38
+        // creates, then the condition changes); 128 fits several full rollouts.
+        events = EventRecorder(client: client, controllerName: PlatformResources.controllerName, instance: options.instance, aggregator: EventAggregator(burst: 128), clock: clock, logger: logger)
         let reconciler = PlatformReconciler(caches: caches, client: client, statusWriter: statusWriter, events: events, cleanup: options.cleanup, resyncInterval: options.resyncInterval)
         controller = Controller(name: "medicalsearchplatform", reconciler: reconciler, workers: options.workers, gate: gate, clock: clock, metrics: metrics, logger: logger)
         controller.watchPrimary(platforms, filter: .generationChanged)

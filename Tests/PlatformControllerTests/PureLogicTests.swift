@@ -71,8 +71,8 @@ private func platformAndTier(disable: [PlatformService] = []) throws -> (Medical
         let later = t0.addingTimeInterval(120)
         let deployments = Dictionary(uniqueKeysWithValues: enabled.map { ($0.service, ObservedDeployment(desiredReplicas: 1, readyReplicas: 1, rolledOut: true)) })
         let ready = PlatformStatusComputation.applied(previous: notReady, platform: platform, enabled: enabled, deployments: deployments, cost: cost, guardrails: [], now: later)
-        #expect(Conditions.find(.ready, in: ready.conditions)?.lastTransitionTime == Condition.timestamp(later))
-        #expect(Conditions.find(.databaseReady, in: ready.conditions)?.lastTransitionTime == Condition.timestamp(t0))
+        #expect(Conditions.find(.ready, in: ready.conditions)?.lastTransitionTime == PlatformAPI.Condition.timestamp(later))
+        #expect(Conditions.find(.databaseReady, in: ready.conditions)?.lastTransitionTime == PlatformAPI.Condition.timestamp(t0))
     }
 
     @Test func tierNotFound_setsReadyFalseWithReasonTierNotFoundNamingTheTier() {
@@ -112,8 +112,8 @@ private func platformAndTier(disable: [PlatformService] = []) throws -> (Medical
 }
 
 @Suite struct ConditionTransitionTests {
-    private func condition(_ type: String, _ status: ConditionStatus, _ reason: String, _ message: String = "") -> Condition {
-        Condition(type: type, status: status, reason: reason, message: message, lastTransitionTime: "", observedGeneration: 1)
+    private func condition(_ type: String, _ status: ConditionStatus, _ reason: String, _ message: String = "") -> PlatformAPI.Condition {
+        PlatformAPI.Condition(type: type, status: status, reason: reason, message: message, lastTransitionTime: "", observedGeneration: 1)
     }
 
     @Test func between_reportsNewConditionsAndStatusOrReasonChangesButNotMessageOnlyChanges() {
