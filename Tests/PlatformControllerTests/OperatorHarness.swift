@@ -97,6 +97,8 @@ final class OperatorHarness: Sendable {
     /// Un-recorded client for the test's own requests.
     let client: any ResourceClient
     let writes = RecordingWrites()
+    /// The kubeconfig written for a TLS harness (kubectl uses it); nil for plain HTTP.
+    let kubeconfigPath: String?
     let platformOperator: PlatformOperator
     private let group: ServiceGroup
     private let running: Task<Void, any Error>
@@ -119,8 +121,10 @@ final class OperatorHarness: Sendable {
         if tls {
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("h11-\(UUID().uuidString).kubeconfig").path
             try endpoint.kubeconfig.write(toFile: path, atomically: true, encoding: .utf8)
+            kubeconfigPath = path
             connection = try KubeConfigLoader.loadAutomatically(explicitPath: path, context: nil, namespace: nil)
         } else {
+            kubeconfigPath = nil
             connection = ClusterConnection(server: endpoint.baseURL, origin: "platform controller test")
         }
         kube = KubernetesAPIClient(connection: connection, logger: .quiet)
@@ -152,6 +156,7 @@ final class OperatorHarness: Sendable {
         await group.triggerGracefulShutdown()
         _ = try? await running.value
         await server.shutdown()
+        if let kubeconfigPath { try? FileManager.default.removeItem(atPath: kubeconfigPath) }
     }
 
     /// Runs `body` with a fresh harness and always stops it.

@@ -1,0 +1,140 @@
+import ArgumentParser
+import ControllerRuntime
+import DevAPIServer
+import Foundation
+import JSON
+import KubeAPI
+import KubeConfig
+import Logging
+import PlatformAPI
+import PlatformController
+import YAML
+
+/// `medsearch-operator demo`: the whole platform on a laptop — a dev API server, the CRDs,
+/// the example tiers and platform, and the operator converging it to Ready.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Starts a local API server, applies examples/ and runs the operator until the platform is Ready.",
+        discussion: """
+            The server listens on 127.0.0.1 with TLS and a random bearer token; its kubeconfig \
+            is written to <demo-dir>/kubeconfig so kubectl can explore while the demo runs. \
+            Ctrl-C stops it (or --exit-when-ready stops once Ready, for CI). The AWS data tier is \
+            not configured yet, so database, cache and storage report AWSTierNotConfigured.
+            """)
+
+    @Option(help: "Port for the API server; 0 picks a free one.")
+    var port = 0
+
+    @Option(help: "Directory holding tiers/*.yaml and platform.yaml.")
+    var examples = "examples"
+
+    @Option(help: "Where the kubeconfig is written.")
+    var demoDir = ".demo"
+
+    @Option(help: "Seconds the platform may take to become Ready.")
+    var timeout = 180
+
+    @Flag(help: "Exit once the platform is Ready instead of serving until Ctrl-C.")
+    var exitWhenReady = false
+
+    @Option(help: "Operator log level (logs go to stderr): trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .warning
+
+    func run() async throws {
+        RuntimeLogHandler.bootstrap(format: .console, level: logLevel)
+        let logger = Logger(label: "medsearch-operator")
+        let tiers = try Self.documents(inDirectory: "\(examples)/tiers")
+        let platforms = try Self.documents(inFile: "\(examples)/platform.yaml")
+        guard platforms.count == 1, let platform = platforms.first else {
+            throw InputError("\(examples)/platform.yaml: expected one MedicalSearchPlatform, found \(platforms.count) documents")
+        }
+
+        try FileManager.default.createDirectory(atPath: demoDir, withIntermediateDirectories: true)
+        let kubeconfigPath = URL(fileURLWithPath: demoDir).appendingPathComponent("kubeconfig").standardizedFileURL.path
+        var configuration = DevAPIServerConfiguration()
+        configuration.host = "127.0.0.1"
+        configuration.port = port
+        configuration.tls = true
+        configuration.token = Self.randomToken()
+        configuration.kubeconfigPath = kubeconfigPath
+        configuration.simulationDelay = .seconds(2)
+        configuration.logger = logger
+        let server = DevAPIServer(configuration: configuration)
+        let endpoint = try await server.start()
+        print("dev API server listening on \(endpoint.baseURL) (TLS, bearer token)")
+        print("export KUBECONFIG=\(kubeconfigPath)")
+
+        do {
+            let connection = try KubeConfigLoader.loadAutomatically(explicitPath: kubeconfigPath, context: nil, namespace: nil)
+            let kube = KubernetesAPIClient(connection: connection, logger: logger)
+            var demo = PlatformDemo(
+                client: KubernetesResourceClient(client: kube), statusWriter: KubernetesStatusWriter(client: kube),
+                tiers: tiers, platform: platform, output: { print($0) }, logger: logger)
+            demo.timeout = Duration.seconds(timeout)
+            let (running, tree) = try await demo.run()
+            var colored = tree
+            colored.colors = isatty(STDOUT_FILENO) != 0
+            print("")
+            print(colored.render(), terminator: "")
+            if !exitWhenReady {
+                let key = demo.platformKey
+                print("""
+
+                    The platform is Ready. Explore it while the demo runs:
+                      export KUBECONFIG=\(kubeconfigPath)
+                      kubectl get msp -A
+                      kubectl get deployments,hpa,pdb,networkpolicies -n \(key.namespace)
+                      kubectl get events -n \(key.namespace)
+                      medsearch-operator status \(key.name) -n \(key.namespace)
+                    Press Ctrl-C to stop.
+                    """)
+                await SignalWaiter.waitForInterrupt()
+                print("stopping")
+            }
+            try await running.stop()
+        } catch {
+            await server.shutdown()
+            throw error
+        }
+        await server.shutdown()
+    }
+
+    static func randomToken() -> String {
+        (0..<32).map { _ in String(UInt8.random(in: 0...15), radix: 16) }.joined()
+    }
+
+    static func documents(inFile path: String) throws -> [JSONValue] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw InputError("\(path): cannot read file") }
+        do {
+            return try YAMLParser.parseValues(String(decoding: data, as: UTF8.self), file: path).filter { !$0.isNull }
+        } catch {
+            throw InputError("\(error)")
+        }
+    }
+
+    static func documents(inDirectory directory: String) throws -> [JSONValue] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
+            throw InputError("\(directory): cannot list directory")
+        }
+        return try names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().flatMap { try documents(inFile: "\(directory)/\($0)") }
+    }
+}
+
+/// Suspends until SIGINT or SIGTERM arrives.
+enum SignalWaiter {
+    static func waitForInterrupt() async {
+        let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let queue = DispatchQueue(label: "medsearch-operator.demo.signals")
+        var sources: [DispatchSourceSignal] = []
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler { continuation.yield() }
+            source.resume()
+            sources.append(source)
+        }
+        for await _ in stream { break }
+        for source in sources { source.cancel() }
+    }
+}

@@ -1,0 +1,127 @@
+import ControllerRuntime
+import DevAPIServer
+import Foundation
+import JSON
+import KubeAPI
+import KubeConfig
+import PlatformAPI
+import Synchronization
+import Testing
+import YAML
+@testable import PlatformController
+
+/// Collects the demo's progress lines.
+final class LineLog: Sendable {
+    private let lines = Mutex<[String]>([])
+    func append(_ line: String) { lines.withLock { $0.append(line) } }
+    var all: [String] { lines.withLock { $0 } }
+}
+
+/// What the `status`, `demo` commands and kubectl see, run in-process against the dev server.
+@Suite(.serialized) struct CommandsEndToEndTests {
+    static let kubectl = "/usr/bin/kubectl"
+
+    @Test func statusTree_forAReadyPlatform_showsConditionsServicesAndDependenciesWithoutColors() async throws {
+        try await OperatorHarness.with(namespaces: ["medsearch"]) { h in
+            try await h.applyPlatform(try Examples.platform(name: "medsearch", namespace: "medsearch"))
+            try await h.waitForCondition(.ready, .true, "medsearch", "medsearch")
+            try await h.eventually("every service to be counted ready") {
+                let status = PlatformStatus(json: try await h.platform("medsearch", "medsearch")?["status"] ?? .null)
+                return status.services.count == 6 && status.services.values.allSatisfy { $0.readyReplicas >= $0.desiredReplicas }
+            }
+            let text = try await StatusTree.fetch(client: h.client, namespace: "medsearch", name: "medsearch").render()
+            #expect(text.hasPrefix("MedicalSearchPlatform medsearch/medsearch (tier production"))
+            #expect(!text.contains("\u{1B}["), "no escape codes when colors are off")
+            let lines = text.split(separator: "\n").map(String.init)
+            let ready = try #require(lines.first { $0.contains("── Ready ") })
+            #expect(ready.contains("True"))
+            for service in PlatformService.allCases {
+                let line = try #require(lines.first { $0.contains("── \(service.rawValue) ") }, "\(service)")
+                #expect(line.contains("Deployment medsearch-\(service.rawValue) Available=True"))
+            }
+            for dependency in ["database", "cache", "storage"] {
+                let line = try #require(lines.first { $0.contains("── \(dependency) ") })
+                #expect(line.contains("Unknown"))
+                #expect(line.contains("AWSTierNotConfigured"))
+            }
+            #expect(lines.last?.hasPrefix("└── Estimated monthly cost: $") == true)
+        }
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: CommandsEndToEndTests.kubectl), "kubectl is not installed at /usr/bin/kubectl"))
+    func kubectlWait_forConditionReady_returnsOnceTheOperatorConverges() async throws {
+        try await OperatorHarness.with(namespaces: ["medsearch"], tls: true) { h in
+            let kubeconfig = try #require(h.kubeconfigPath)
+            try await h.applyPlatform(try Examples.platform(name: "medsearch", namespace: "medsearch"))
+            let result = try await runProcess(Self.kubectl, ["--kubeconfig", kubeconfig, "wait", "--for=condition=Ready", "msp/medsearch", "-n", "medsearch", "--timeout=120s"])
+            #expect(result.status == 0, "kubectl wait failed: \(result.output)")
+            #expect(result.output.contains("condition met"))
+        }
+    }
+
+    @Test func demo_withTheRepositoryExamplesOnATLSServerWithAToken_reachesReadyAndPrintsTheTree() async throws {
+        var configuration = DevAPIServerConfiguration()
+        configuration.port = 0
+        configuration.threads = 1
+        configuration.tls = true
+        configuration.token = "demo-test-\(UInt64.random(in: 0...UInt64.max))"
+        configuration.simulationDelay = .milliseconds(200)
+        configuration.logger = .quiet
+        let server = DevAPIServer(configuration: configuration)
+        let endpoint = try await server.start()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("h11-demo-\(UUID().uuidString).kubeconfig").path
+        try endpoint.kubeconfig.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let connection = try KubeConfigLoader.loadAutomatically(explicitPath: path, context: nil, namespace: nil)
+            let kube = KubernetesAPIClient(connection: connection, logger: .quiet)
+            let lines = LineLog()
+            let platform = try YAMLParser.parse(try Examples.text("examples/platform.yaml"))
+            var demo = PlatformDemo(client: KubernetesResourceClient(client: kube), statusWriter: KubernetesStatusWriter(client: kube), tiers: try Examples.allTiers, platform: platform, output: { lines.append($0) }, logger: .quiet)
+            demo.timeout = .seconds(120)
+            let (running, tree) = try await demo.run()
+            try await running.stop()
+            #expect(lines.all.contains { $0.contains("installed CustomResourceDefinitions") })
+            #expect(lines.all.last?.contains("Ready=True") == true)
+            let text = tree.render()
+            #expect(text.contains("AWSTierNotConfigured"))
+            // examples/platform.yaml switches analytics off.
+            #expect(!text.contains("── analytics "))
+            #expect(text.contains("── search "))
+            // A second install against the same server is a no-op, not an error.
+            try await demo.install()
+        } catch {
+            await server.shutdown()
+            throw error
+        }
+        await server.shutdown()
+    }
+
+    @Test func demo_whenNoOperatorReportsReadiness_failsWithAMessageNamingTheLastCondition() async throws {
+        try await OperatorHarness.with(namespaces: ["medsearch"], tiers: []) { h in
+            // The harness operator sees no tier, so Ready stays False with TierNotFound.
+            var demo = PlatformDemo(client: h.client, statusWriter: KubernetesStatusWriter(client: h.kube), tiers: [], platform: try Examples.platform(name: "medsearch", namespace: "medsearch"), output: { _ in }, logger: .quiet)
+            demo.timeout = .seconds(3)
+            try await demo.install()
+            let failure = await #expect(throws: PlatformDemo.Failure.self) { try await demo.waitUntilReady() }
+            #expect(failure?.description.contains("TierNotFound") == true)
+            #expect(failure?.description.contains("medsearch-operator status medsearch -n medsearch") == true)
+        }
+    }
+}
+
+/// Runs a program to completion without blocking a concurrency thread.
+func runProcess(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+        process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+        do { try process.run() } catch { continuation.resume(throwing: error) }
+    }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    return (status, String(decoding: data, as: UTF8.self))
+}
