@@ -97,6 +97,22 @@ final class LineLog: Sendable {
         await server.shutdown()
     }
 
+    /// The executable next to this test binary; present when the whole package was built
+    /// (as in CI), absent in a `MEDSEARCH_ONLY` build of this test target alone.
+    static let operatorBinary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("medsearch-operator").path
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: CommandsEndToEndTests.operatorBinary), "medsearch-operator is not built next to the tests (build the whole package)"))
+    func demoCommand_withExitWhenReady_reachesReadyPrintsTheKubeconfigAndExitsZero() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("h11-demo-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let result = try await runProcess(Self.operatorBinary, ["demo", "--exit-when-ready", "--port", "0", "--timeout", "120", "--demo-dir", directory, "--examples", Examples.root.appendingPathComponent("examples").path])
+        #expect(result.status == 0, "demo failed: \(result.output)")
+        #expect(result.output.contains("export KUBECONFIG=\(directory)/kubeconfig"))
+        #expect(result.output.contains("Ready=True"))
+        #expect(result.output.contains("AWSTierNotConfigured"))
+        #expect(FileManager.default.fileExists(atPath: "\(directory)/kubeconfig"))
+    }
+
     @Test func demo_whenNoOperatorReportsReadiness_failsWithAMessageNamingTheLastCondition() async throws {
         try await OperatorHarness.with(namespaces: ["medsearch"], tiers: []) { h in
             // The harness operator sees no tier, so Ready stays False with TierNotFound.
