@@ -22,6 +22,11 @@ public struct PlatformCaches: Sendable {
         platforms.byIndex(Self.tierRefIndex, value: tier).map(\.key)
     }
 
+    /// The `tierRef` index for the platforms informer.
+    public static var tierRefStoreIndex: StoreIndex<CompactJSON> {
+        StoreIndex(name: tierRefIndex) { object in tierName(of: object.payload.value).map { [$0] } ?? [] }
+    }
+
     static func tierName(of platform: JSONValue) -> String? {
         platform[path: ["spec", "tierRef", "name"]].stringValue
     }

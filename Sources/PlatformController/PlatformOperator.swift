@@ -39,10 +39,7 @@ public struct PlatformOperator: Sendable {
     public let caches: PlatformCaches
 
     public init(client: any ResourceClient, statusWriter: any PlatformStatusWriter, options: PlatformOperatorOptions = PlatformOperatorOptions(), gate: LeadershipGate = .alwaysLeading(), metrics: RuntimeMetrics? = nil, clock: any RuntimeClock = SystemRuntimeClock(), logger: Logger) {
-        let tierIndex = StoreIndex<CompactJSON>(name: PlatformCaches.tierRefIndex) { object in
-            PlatformCaches.tierName(of: object.payload.value).map { [$0] } ?? []
-        }
-        platforms = Informer(resource: PlatformResources.platforms, client: client, transform: .strippedCompactJSON, indexes: [tierIndex], namespaces: options.namespaces, clock: clock, metrics: metrics, logger: logger)
+        platforms = Informer(resource: PlatformResources.platforms, client: client, transform: .strippedCompactJSON, indexes: [PlatformCaches.tierRefStoreIndex], namespaces: options.namespaces, clock: clock, metrics: metrics, logger: logger)
         tiers = Informer(resource: PlatformResources.tiers, client: client, transform: .strippedCompactJSON, clock: clock, metrics: metrics, logger: logger)
         var children: [Informer<CompactJSON>] = []
         var stores: [String: ObjectCache<CompactJSON>] = [:]

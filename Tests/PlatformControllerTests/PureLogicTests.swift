@@ -146,3 +146,24 @@ private func platformAndTier(disable: [PlatformService] = []) throws -> (Medical
         #expect(observed.availableReason == "MinimumReplicasAvailable")
     }
 }
+
+@Suite struct PlatformCachesTests {
+    private func platform(_ namespace: String, _ name: String, tier: String) -> CachedObject<CompactJSON> {
+        let object: JSONValue = ["metadata": ["namespace": .string(namespace), "name": .string(name), "uid": .string("\(namespace)-\(name)")], "spec": ["tierRef": ["name": .string(tier)]]]
+        return CachedObject(metadata: CachedMetadata(object: object)!, payload: CompactJSON(object))
+    }
+
+    @Test func platformsReferencingTier_answersEveryPlatformNamingItAcrossNamespacesAndFollowsChanges() {
+        let store = ObjectCache<CompactJSON>(indexes: [PlatformCaches.tierRefStoreIndex])
+        store.upsert(platform("a", "one", tier: "production"))
+        store.upsert(platform("b", "two", tier: "production"))
+        store.upsert(platform("b", "three", tier: "dev"))
+        let caches = PlatformCaches(platforms: store, tiers: ObjectCache(), children: [:])
+        #expect(caches.platforms(referencingTier: "production") == [ObjectKey(namespace: "a", name: "one"), ObjectKey(namespace: "b", name: "two")])
+        // Moving a platform to another tier moves it in the index.
+        store.upsert(platform("b", "two", tier: "dev"))
+        #expect(caches.platforms(referencingTier: "production") == [ObjectKey(namespace: "a", name: "one")])
+        #expect(caches.platforms(referencingTier: "dev").count == 2)
+        #expect(caches.platforms(referencingTier: "staging").isEmpty)
+    }
+}
