@@ -110,3 +110,29 @@ struct HTTPBadInputTests {
         }
     }
 }
+
+@Suite("HTTP Expect: 100-continue")
+struct HTTPExpectContinueTests {
+    @Test func httpServer_whenClientExpects100Continue_answersContinueBeforeTheFinalResponse() async throws {
+        try await withDevServer { _, port in
+            try await HTTPTestConnection.with(port: port) { connection in
+                let body = configMap("expecting").serializedBytes()
+                let head = try await connection.send(.POST, "/api/v1/namespaces/default/configmaps",
+                                                     headers: [("Content-Type", "application/json"), ("Expect", "100-continue")], body: body)
+                #expect(head.status == .continue)
+                let final = try await connection.nextHead()
+                #expect(final?.status == .created)
+            }
+        }
+    }
+
+    @Test func httpServer_whenClientExpects100ContinueForAnOversizedBody_refusesWith413() async throws {
+        try await withDevServer { _, port in
+            try await HTTPTestConnection.with(port: port) { connection in
+                let head = try await connection.sendHeadOnly(.POST, "/api/v1/namespaces/default/configmaps",
+                                                             headers: [("Content-Type", "application/json"), ("Expect", "100-continue"), ("Content-Length", "4194304")])
+                #expect(head.status == .payloadTooLarge)
+            }
+        }
+    }
+}

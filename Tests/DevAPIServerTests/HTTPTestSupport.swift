@@ -30,7 +30,10 @@ final class HTTPTestConnection {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    // Forward 1xx heads so Expect: 100-continue behaviour is observable.
+                    try channel.pipeline.syncOperations.addHandler(HTTPRequestEncoder())
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(
+                        HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .forward)))
                     return try Channel(wrappingChannelSynchronously: channel)
                 }
             }
@@ -71,6 +74,21 @@ final class HTTPTestConnection {
             if case .head(let head) = part { return head }
         }
         throw HTTPTestError(message: "the connection closed before a response head")
+    }
+
+    /// The next response head (e.g. the final one after a `100 Continue`), skipping body parts.
+    func nextHead() async throws -> HTTPResponseHead? {
+        while let part = try await inbound.next() {
+            if case .head(let head) = part { return head }
+        }
+        return nil
+    }
+
+    /// Sends only a request head (no body, no end) and returns the first response head.
+    func sendHeadOnly(_ method: HTTPMethod, _ path: String, headers: [(String, String)]) async throws -> HTTPResponseHead {
+        try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: HTTPHeaders([("Host", "127.0.0.1")] + headers))))
+        guard let head = try await nextHead() else { throw HTTPTestError(message: "the connection closed before a response head") }
+        return head
     }
 
     /// The next newline-terminated line of a streamed body; nil once the response ends.

@@ -88,6 +88,17 @@ final class HTTPServer: Sendable {
                         if let length = newHead.headers.first(name: "content-length").flatMap(Int.init), length > Self.maxBodyBytes {
                             tooLarge = true
                         }
+                        // libcurl (the operator's transport) waits a full second for "100 Continue"
+                        // before sending a large body; answer at once, or refuse before the upload.
+                        if newHead.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+                            if tooLarge {
+                                head = nil
+                                _ = try await self.write(.failure(APIError(code: 413, reason: "RequestEntityTooLarge", message: "Request entity too large: limit is \(Self.maxBodyBytes)")),
+                                                         for: newHead, keepAlive: false, outbound: outbound, channel: connection.channel)
+                                return
+                            }
+                            try await outbound.write(.head(HTTPResponseHead(version: newHead.version, status: .continue)))
+                        }
                     case .body(let chunk):
                         guard !tooLarge else { continue }
                         if body.count + chunk.readableBytes > Self.maxBodyBytes {
