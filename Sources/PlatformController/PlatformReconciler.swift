@@ -95,12 +95,23 @@ public struct PlatformReconciler: Reconciler {
         let owner = OwnerRef(apiVersion: PlatformAPIGroup.apiVersion, kind: MedicalSearchPlatform.kind, name: metadata.key.name, uid: metadata.uid, controller: true)
         do {
             try await applyChildren(desired, owner: owner, namespace: metadata.key.namespace, subject: subject, context: context)
+            try await pruneChildren(keeping: desired, ownerUID: metadata.uid, namespace: metadata.key.namespace, subject: subject, context: context)
         } catch let error as ApplyError {
             let status = PlatformStatusComputation.degraded(previous: previous, reason: "ChildConflict", message: error.description, generation: generation, now: now())
             try await publish(status, previous: previous, key: metadata.key, subject: subject, context: context)
             throw TerminalError("a child is controlled by another owner", underlying: error)
+        } catch {
+            // Transient (the API server is busy or down): say so on the platform, then let
+            // the error policy back off. If even the status write fails, the original error
+            // is the one worth retrying on.
+            let status = PlatformStatusComputation.degraded(previous: previous, reason: "ApplyFailed", message: "applying children failed: \(error)", generation: generation, now: now())
+            do {
+                try await publish(status, previous: previous, key: metadata.key, subject: subject, context: context)
+            } catch let statusError {
+                context.logger.debug("could not report the failure in status", metadata: ["error": "\(statusError)"])
+            }
+            throw error
         }
-        try await pruneChildren(keeping: desired, ownerUID: metadata.uid, namespace: metadata.key.namespace, subject: subject, context: context)
 
         var deployments: [PlatformService: ObservedDeployment] = [:]
         for s in desired.services {

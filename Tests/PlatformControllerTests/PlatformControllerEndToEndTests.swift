@@ -183,3 +183,40 @@ import Testing
         }
     }
 }
+
+@Suite(.serialized) struct PlatformControllerConflictTests {
+    @Test func child_alreadyControlledByAnotherOwner_isNotTakenOver_andThePlatformReportsDegradedChildConflict() async throws {
+        try await OperatorHarness.with(namespaces: ["medsearch"]) { h in
+            let other = try await h.client.create(.configMaps, namespace: "medsearch", object: ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "someone-else"]])
+            let otherUID = try #require(other[path: ["metadata", "uid"]].stringValue)
+            let squatter: JSONValue = [
+                "apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": [
+                    "name": "medsearch-search", "namespace": "medsearch",
+                    "labels": ["app.kubernetes.io/managed-by": "medsearch-operator"],
+                    "ownerReferences": [["apiVersion": "v1", "kind": "ConfigMap", "name": "someone-else", "uid": .string(otherUID), "controller": true]],
+                ],
+                "spec": [
+                    "selector": ["matchLabels": ["app": "squatter"]],
+                    "template": ["metadata": ["labels": ["app": "squatter"]], "spec": ["containers": [["name": "c", "image": "busybox"]]]],
+                ],
+            ]
+            _ = try await h.client.create(.deployments, namespace: "medsearch", object: squatter)
+            try await h.applyPlatform(try Examples.platform(name: "medsearch", namespace: "medsearch"))
+            try await h.waitForCondition(.degraded, .true, reason: "ChildConflict", "medsearch", "medsearch")
+            let ready = try #require(try await h.condition(.ready, "medsearch", "medsearch"))
+            #expect(ready.status == .false)
+            #expect(ready.message.contains("medsearch-search"))
+            let live = try await h.client.get(.deployments, namespace: "medsearch", name: "medsearch-search")
+            #expect(live[path: ["metadata", "ownerReferences"]][0]["uid"].stringValue == otherUID)
+            #expect(!h.writes.all.contains { $0.verb == "apply" && $0.resource == "deployments" && $0.name == "medsearch-search" })
+
+            // Once the squatter is gone, the platform converges by itself (its delete event
+            // is not ours, so the periodic resync or the next change brings the key back).
+            try await h.client.delete(.deployments, namespace: "medsearch", name: "medsearch-search")
+            try await h.applyPlatform({ var p = try Examples.platform(name: "medsearch", namespace: "medsearch"); p[path: ["metadata", "labels", "retry"]] = "1"; return p }())
+            try await h.waitForCondition(.ready, .true, "medsearch", "medsearch")
+            #expect(try await h.condition(.degraded, "medsearch", "medsearch")?.status == .false)
+        }
+    }
+}
