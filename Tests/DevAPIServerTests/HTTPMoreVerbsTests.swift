@@ -120,3 +120,27 @@ struct HTTPDeleteResponseTests {
         }
     }
 }
+
+@Suite("HTTP scale subresource")
+struct HTTPScaleTests {
+    @Test func scale_readsAndWritesTheDeploymentsReplicas() async throws {
+        try await withDevServer { _, port in
+            try await HTTPTestConnection.with(port: port) { connection in
+                _ = try await connection.request(.POST, "/apis/apps/v1/namespaces/default/deployments", json: HTTPSimulationTests.deployment)
+                let scale = try await connection.request(.GET, "/apis/apps/v1/namespaces/default/deployments/web/scale").json
+                #expect(scale["kind"] == "Scale")
+                #expect(scale[path: ["spec", "replicas"]] == 3)
+                #expect(scale[path: ["status", "selector"]] == "app=web")
+                let patched = try await connection.request(.PATCH, "/apis/apps/v1/namespaces/default/deployments/web/scale",
+                                                           json: ["spec": ["replicas": 1]], contentType: "application/merge-patch+json")
+                #expect(patched.status == 200)
+                #expect(patched.json[path: ["spec", "replicas"]] == 1)
+                let deployment = try await connection.request(.GET, "/apis/apps/v1/namespaces/default/deployments/web").json
+                #expect(deployment[path: ["spec", "replicas"]] == 1)
+                let negative = try await connection.request(.PATCH, "/apis/apps/v1/namespaces/default/deployments/web/scale",
+                                                            json: ["spec": ["replicas": -1]], contentType: "application/merge-patch+json")
+                #expect(negative.status == 422)
+            }
+        }
+    }
+}

@@ -70,6 +70,12 @@ struct DiscoveryDocuments: Sendable {
             if !type.shortNames.isEmpty { entry["shortNames"] = .array(type.shortNames.map(JSONValue.string)) }
             if !type.categories.isEmpty { entry["categories"] = .array(type.categories.map(JSONValue.string)) }
             resources.append(entry)
+            if ScaleSubresource.serves(type) {
+                resources.append([
+                    "name": .string("\(type.plural)/scale"), "singularName": "", "namespaced": .bool(type.namespaced),
+                    "group": "autoscaling", "version": "v1", "kind": "Scale", "verbs": ["get", "patch", "update"],
+                ])
+            }
             if type.hasStatusSubresource {
                 resources.append([
                     "name": .string("\(type.plural)/status"), "singularName": "", "namespaced": .bool(type.namespaced),

@@ -17,8 +17,11 @@ struct ResourceRequestHandler: Sendable {
     private func dispatch(_ request: APIRequest, _ path: ResourcePath, _ type: ResourceType) async throws(APIError) -> APIResponse {
         let key = ResourceKey(group: type.group, version: type.version, plural: type.plural)
         if type.namespaced == false, path.namespace != nil { throw .notFoundPath() }
-        if let sub = path.subresource, !(sub == "status" && type.hasStatusSubresource) { throw .notFoundPath() }
         let namespace = type.namespaced ? path.namespace : nil
+        if path.subresource == "scale", ScaleSubresource.serves(type), let name = path.name {
+            return try ScaleSubresource(store: store).respond(request, key, namespace: namespace, name: name)
+        }
+        if let sub = path.subresource, !(sub == "status" && type.hasStatusSubresource) { throw .notFoundPath() }
         let query = request.query
 
         guard let name = path.name else {
