@@ -6,7 +6,6 @@ import KubeAPI
 import KubeConfig
 import Logging
 import PlatformAPI
-import ServiceLifecycle
 import Synchronization
 import Testing
 @testable import PlatformController
@@ -99,9 +98,8 @@ final class OperatorHarness: Sendable {
     let writes = RecordingWrites()
     /// The kubeconfig written for a TLS harness (kubectl uses it); nil for plain HTTP.
     let kubeconfigPath: String?
-    let platformOperator: PlatformOperator
-    private let group: ServiceGroup
-    private let running: Task<Void, any Error>
+    let running: InProcessOperator
+    var platformOperator: PlatformOperator { running.platformOperator }
 
     /// Generous: CI runs everything on two shared cores.
     static let deadline: Duration = .seconds(90)
@@ -142,19 +140,14 @@ final class OperatorHarness: Sendable {
         var options = PlatformOperatorOptions()
         options.resyncInterval = .seconds(1)
         options.instance = "test"
-        platformOperator = PlatformOperator(
+        running = InProcessOperator(PlatformOperator(
             client: RecordingResourceClient(inner: plain, writes: writes),
             statusWriter: RecordingStatusWriter(inner: KubernetesStatusWriter(client: kube), writes: writes),
-            options: options, logger: .quiet)
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: platformOperator.services.map { .init(service: $0) }, gracefulShutdownSignals: [], logger: .quiet))
-        self.group = group
-        running = Task { try await group.run() }
+            options: options, logger: .quiet), logger: .quiet)
     }
 
     func stop() async {
-        await group.triggerGracefulShutdown()
-        _ = try? await running.value
+        do { try await running.stop() } catch { Issue.record("the operator did not stop cleanly: \(error)") }
         await server.shutdown()
         if let kubeconfigPath { try? FileManager.default.removeItem(atPath: kubeconfigPath) }
     }
