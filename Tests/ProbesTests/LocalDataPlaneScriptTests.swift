@@ -1,0 +1,66 @@
+import Foundation
+import Probes
+import Testing
+import TLS
+
+/// The demo path end to end: scripts/dataplane/start-local, its env file's endpoint overrides,
+/// and both probes reaching the local servers under the demo host names.
+@Suite(.enabled(if: TestPostgreSQLServer.isInstalled && TestRedisServer.isInstalled, "PostgreSQL or Redis binaries are not installed"))
+struct LocalDataPlaneScriptTests {
+    static let scripts = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("scripts/dataplane").path
+
+    @Test func startLocal_withTheOverridesFromItsEnvFile_makesBothProbesHealthyUnderTheDemoNames() async throws {
+        let scratch = try TemporaryDirectory(prefix: "probes-demo")
+        defer { scratch.remove() }
+        let set = scratch.file("set")
+        let started = try await runToCompletion(Self.scripts + "/start-local", [set], outputFile: scratch.file("start.out"))
+        let environment = (try? String(contentsOfFile: set + "/env", encoding: .utf8)).map(Self.exports) ?? [:]
+        let results: [ProbeResult]
+        if started.status == 0 {
+            results = try await Self.probeBoth(environment)
+        } else {
+            results = []
+        }
+        let stopped = try await runToCompletion(Self.scripts + "/stop-local", [set], outputFile: scratch.file("stop.out"))
+
+        #expect(started.status == 0, "\(started)")
+        #expect(stopped.status == 0, "\(stopped)")
+        #expect(!FileManager.default.fileExists(atPath: set))
+        #expect(results.count == 2)
+        for result in results {
+            #expect(result.isHealthy, "\(result)")
+            #expect(result.stages.map(\.stage) == [.connect, .tls, .auth, .query])
+        }
+        #expect(results.map(\.target.host) == ["postgres.medsearch.test", "redis.medsearch.test"])
+    }
+
+    private static func probeBoth(_ environment: [String: String]) async throws -> [ProbeResult] {
+        let overrides = try ProbeEndpointOverrides.fromEnvironment(environment)
+        let authority = try String(contentsOfFile: try #require(environment["MEDSEARCH_DEMO_CA_FILE"]), encoding: .utf8)
+        func secret(_ key: String) throws -> String {
+            try String(contentsOfFile: try #require(environment[key]), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let tls = ProbeTLSMode.required(ClientTLSConfiguration(trust: .certificateAuthorities(pem: authority)))
+        let postgres = PostgreSQLProbe(configuration: PostgreSQLProbeConfiguration(
+            host: "postgres.medsearch.test", user: "medsearch", password: try secret("MEDSEARCH_DEMO_POSTGRES_PASSWORD_FILE"),
+            tls: tls, timeout: .seconds(20), endpointOverrides: overrides))
+        let redis = RedisProbe(configuration: RedisProbeConfiguration(
+            host: "redis.medsearch.test", password: try secret("MEDSEARCH_DEMO_REDIS_PASSWORD_FILE"),
+            tls: tls, timeout: .seconds(20), endpointOverrides: overrides))
+        return [await postgres.probe(), await redis.probe()]
+    }
+
+    /// `export KEY="value"` lines of a shell env file.
+    private static func exports(_ text: String) -> [String: String] {
+        var values: [String: String] = [:]
+        for line in text.split(separator: "\n") where line.hasPrefix("export ") {
+            let assignment = line.dropFirst("export ".count)
+            guard let equals = assignment.firstIndex(of: "=") else { continue }
+            values[String(assignment[..<equals])] = String(assignment[assignment.index(after: equals)...])
+                .trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        }
+        return values
+    }
+}
