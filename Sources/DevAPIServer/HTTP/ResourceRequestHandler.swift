@@ -144,6 +144,8 @@ struct ResourceRequestHandler: Sendable {
             }
         case "application/yaml", "application/x-yaml", "text/yaml":
             value = try Self.decodeYAML(request.body)
+        case ProtobufBodies.contentType:
+            value = try ProtobufBodies.decode(request.body)
         default:
             throw APIError(code: 415, reason: "UnsupportedMediaType", message: "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml")
         }
