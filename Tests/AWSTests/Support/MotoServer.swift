@@ -42,7 +42,11 @@ final class MotoServer: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "\(repositoryRoot)/scripts/moto/serve-for-tests")
         process.arguments = [String(port), String(ProcessInfo.processInfo.processIdentifier)]
+        // swift test reads the runner's output until every writer closes it; the watchdog
+        // outlives the runner briefly, so it must not hold those pipes.
+        process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
         try process.run()
         let pid = process.processIdentifier
         startedMotoPIDs.withLock { pids in
