@@ -1,3 +1,4 @@
+import Foundation
 import JSON
 
 /// One fully received HTTP request, as the API handlers see it.
@@ -83,21 +84,4 @@ struct APIRequest: Sendable {
         default: return nil
         }
     }
-}
-
-extension String {
-    func trimmingCharacters(in set: Character.WhitespaceSet) -> String {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
-        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
-        return String(s)
-    }
-}
-
-extension Substring {
-    func trimmingCharacters(in set: Character.WhitespaceSet) -> String { String(self).trimmingCharacters(in: set) }
-}
-
-extension Character {
-    enum WhitespaceSet { case whitespaces }
 }

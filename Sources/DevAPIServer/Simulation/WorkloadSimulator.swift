@@ -57,6 +57,8 @@ public struct WorkloadSimulator: Sendable {
                 }
             }
             subscription.cancel()
+            // A watch the store ended (dropped, or the type went away) is resumed, but never in a hot loop.
+            try? await Task.sleep(for: .milliseconds(100))
         }
     }
 
