@@ -168,6 +168,8 @@ struct ProbeByteReader {
             next = try await iterator.next()
         } catch let error as TLSError {
             throw ProbeAbort(stage, ProbeFailure.Reason.connectionClosed, "the TLS connection failed: \(error.detail)")
+        } catch is InboundLimitExceeded {
+            throw ProbeAbort(stage, ProbeFailure.Reason.protocolViolation, "the server sent more than \(InboundStreamHandler.maximumInboundBytes) bytes")
         } catch {
             throw ProbeAbort(stage, ProbeFailure.Reason.connectionClosed, "the connection failed: \(type(of: error))")
         }
@@ -183,17 +185,31 @@ struct ProbeByteReader {
 }
 
 /// Feeds a channel's inbound bytes into an async stream; errors and closure end the stream.
+///
+/// Guarantees: a connection delivers at most `maximumInboundBytes` in total, then fails. A
+/// probe exchanges a few kilobytes, so this bounds the stream's buffer without back-pressure
+/// against a server that floods.
 private final class InboundStreamHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
+    static let maximumInboundBytes = 4 << 20
+
     private let continuation: AsyncThrowingStream<ByteBuffer, any Error>.Continuation
+    private var receivedBytes = 0
 
     init(continuation: AsyncThrowingStream<ByteBuffer, any Error>.Continuation) {
         self.continuation = continuation
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        continuation.yield(unwrapInboundIn(data))
+        let chunk = unwrapInboundIn(data)
+        receivedBytes += chunk.readableBytes
+        guard receivedBytes <= Self.maximumInboundBytes else {
+            continuation.finish(throwing: InboundLimitExceeded())
+            context.close(promise: nil)
+            return
+        }
+        continuation.yield(chunk)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -210,6 +226,8 @@ private final class InboundStreamHandler: ChannelInboundHandler {
         continuation.finish()
     }
 }
+
+private struct InboundLimitExceeded: Error {}
 
 /// Runs `body` with a deadline: when `timeout` passes first, the body's task is cancelled (which
 /// closes its connection) and `onTimeout` answers instead.

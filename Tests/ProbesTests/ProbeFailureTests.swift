@@ -110,6 +110,19 @@ import TLS
         try await server.shutdown()
     }
 
+    @Test func redisProbe_whenServerFloodsWithoutALineEnd_failsInsteadOfBufferingForever() async throws {
+        let server = try await ScriptedServer { received, step in
+            guard step == 0, received.readableBytes > 0 else { return nil }
+            step += 1
+            return [UInt8](repeating: UInt8(ascii: "+"), count: 6 << 20)
+        }
+        let result = await RedisProbe(configuration: RedisProbeConfiguration(
+            host: "127.0.0.1", port: server.port, password: Self.secret)).probe()
+        let failure = try #require(result.failure, "\(result)")
+        #expect(failure.reason == "ProtocolViolation")
+        try await server.shutdown()
+    }
+
     @Test func probe_whenTaskIsCancelled_endsPromptlyWithAFailure() async throws {
         let server = try await ScriptedServer { _, _ in nil }
         let probe = postgreSQL(port: server.port, timeout: .seconds(600))
