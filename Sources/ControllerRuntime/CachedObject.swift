@@ -20,7 +20,8 @@ public struct OwnerRef: Sendable, Hashable {
     init?(json: JSONValue) {
         guard let uid = json["uid"].stringValue, let name = json["name"].stringValue,
               let kind = json["kind"].stringValue, let apiVersion = json["apiVersion"].stringValue else { return nil }
-        self.init(apiVersion: apiVersion, kind: kind, name: name, uid: uid, controller: json["controller"].boolValue ?? false)
+        let interner = StringInterner.shared
+        self.init(apiVersion: interner.intern(apiVersion), kind: interner.intern(kind), name: name, uid: uid, controller: json["controller"].boolValue ?? false)
     }
 
     /// The JSON form to put in a child's `metadata.ownerReferences`.
@@ -57,20 +58,25 @@ public struct CachedMetadata: Sendable, Hashable {
         self.isBeingDeleted = isBeingDeleted
     }
 
-    /// Reads the metadata of an API object; nil when it has no name.
-    public init?(object: JSONValue) {
+    /// Reads the metadata of an API object; nil when it has no name. Repeated strings
+    /// (namespace, owner kind and apiVersion, labels) are shared between cached objects.
+    /// - Parameter keepLabels: false drops labels, for caches that never select by them.
+    public init?(object: JSONValue, keepLabels: Bool = true) {
         let meta = object["metadata"]
         guard let name = meta["name"].stringValue else { return nil }
+        let interner = StringInterner.shared
         var labels: [String: String] = [:]
-        for (k, v) in meta["labels"].objectValue ?? [:] { if let s = v.stringValue { labels[k] = s } }
+        if keepLabels {
+            for (k, v) in meta["labels"].objectValue ?? [:] { if let s = v.stringValue { labels[interner.intern(k)] = interner.intern(s) } }
+        }
         self.init(
-            key: ObjectKey(namespace: meta["namespace"].stringValue ?? "", name: name),
+            key: ObjectKey(namespace: interner.intern(meta["namespace"].stringValue ?? ""), name: name),
             uid: meta["uid"].stringValue ?? "",
             resourceVersion: meta["resourceVersion"].stringValue ?? "",
             generation: meta["generation"].intValue ?? 0,
             labels: labels,
             ownerReferences: (meta["ownerReferences"].arrayValue ?? []).compactMap(OwnerRef.init(json:)),
-            finalizers: (meta["finalizers"].arrayValue ?? []).compactMap(\.stringValue),
+            finalizers: (meta["finalizers"].arrayValue ?? []).compactMap { $0.stringValue.map(interner.intern) },
             isBeingDeleted: !meta["deletionTimestamp"].isNull
         )
     }

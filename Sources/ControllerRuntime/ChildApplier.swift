@@ -63,6 +63,27 @@ public struct ChildApplier: Sendable {
         return live == nil ? .created : .updated
     }
 
+    /// Applies `desired` given only a `ChildSummary` of the live object (the compact cache
+    /// for large child sets).
+    ///
+    /// Caveats: with a summary, only a change in what *we* want is seen (the desired-hash
+    /// differs); a field another writer changed behind our back is not, until our desired
+    /// state changes. Use the full-object `apply` where drift must be corrected at once.
+    public func apply(_ desired: JSONValue, as type: APIResource, cached: CachedObject<ChildSummary>?, controller owner: OwnerRef?) async throws -> ApplyOutcome {
+        let prepared = Self.prepare(desired, controller: owner)
+        let key = ObjectKey(namespace: prepared[path: ["metadata", "namespace"]].stringValue ?? "", name: prepared[path: ["metadata", "name"]].stringValue ?? "")
+        if let cached {
+            if let owner, let existing = cached.metadata.controllerReference, existing.uid != owner.uid {
+                throw ApplyError.controlledByAnother(key, kind: type.kind, owner: existing)
+            }
+            if cached.payload.desiredHash == prepared[path: ["metadata", "annotations", Self.desiredHashAnnotation]].stringValue {
+                return .unchanged
+            }
+        }
+        _ = try await client.apply(type, namespace: key.namespaceOrNil, name: key.name, object: prepared, fieldManager: fieldManager, force: true)
+        return cached == nil ? .created : .updated
+    }
+
     /// With `managedFields` in the live object (an unstripped read), the server's own apply
     /// model decides, exactly; the informer cache strips them to save memory, and then the
     /// subset comparison (plus the desired-hash annotation) decides.

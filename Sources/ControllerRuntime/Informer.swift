@@ -1,4 +1,7 @@
 import KubeAPI
+#if canImport(Glibc)
+import Glibc
+#endif
 import JSON
 import Logging
 import ServiceLifecycle
@@ -140,14 +143,17 @@ public final class Informer<Payload: Sendable>: ServiceLifecycle.Service, Sendab
             token = page.continueToken.flatMap { $0.isEmpty ? nil : $0 }
         } while token != nil
 
+        let listed = objects.count
         let difference = store.replace(with: objects, inNamespace: namespace)
+        objects = []
+        if listed >= 1000 { returnFreedMemoryToTheSystem() }
         metrics?.informerRelisted(resource: resource.description)
         let allListed = listedNamespaces.withLock { listed -> Bool in
             listed.insert(namespace ?? "")
             return namespaces.isEmpty || listed.count == namespaces.count
         }
         if allListed { store.markSynced() }
-        logger.debug("listed", metadata: ["objects": "\(objects.count)", "vanished": "\(difference.removed.count)", "resourceVersion": "\(resourceVersion)"])
+        logger.debug("listed", metadata: ["objects": "\(listed)", "vanished": "\(difference.removed.count)", "resourceVersion": "\(resourceVersion)"])
         for object in difference.removed { await notify(.deleted(object)) }
         for change in difference.changed { await notify(.applied(change.new, old: change.old)) }
         return resourceVersion
@@ -175,4 +181,15 @@ public final class Informer<Payload: Sendable>: ServiceLifecycle.Service, Sendab
     private func notify(_ change: ObjectChange<Payload>) async {
         for subscriber in subscribers.withLock({ $0 }) { await subscriber(change) }
     }
+}
+
+/// A big list parses megabytes of JSON that are freed at once; glibc keeps freed heap pages
+/// mapped unless asked, which would make the transient peak the process's lasting RSS.
+func returnFreedMemoryToTheSystem() {
+    #if canImport(Glibc)
+    // malloc_trim is not in Glibc's Swift module map; look it up instead of adding a C shim.
+    typealias MallocTrim = @convention(c) (Int) -> Int32
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
+    _ = unsafeBitCast(symbol, to: MallocTrim.self)(0)
+    #endif
 }

@@ -102,7 +102,9 @@ public final class LeaderElector: ServiceLifecycle.Service, Sendable {
         do {
             try await cancelWhenGracefulShutdown { try await self.electionLoop() }
         } catch is CancellationError {}
-        await release()
+        // A fresh task: when run() itself was cancelled, requests made from it would be
+        // cancelled too, and the successor would wait out the whole lease.
+        await Task { await self.release() }.value
     }
 
     private func electionLoop() async throws {

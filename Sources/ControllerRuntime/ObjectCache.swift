@@ -100,34 +100,31 @@ public final class ObjectCache<Payload: Sendable>: Sendable {
     /// Replaces every object in `namespace` (all objects when nil) with `objects`, a fresh
     /// list. Returns the difference: objects that disappeared, and objects new or changed.
     public func replace(with objects: [CachedObject<Payload>], inNamespace namespace: String? = nil) -> (removed: [CachedObject<Payload>], changed: [(new: CachedObject<Payload>, old: CachedObject<Payload>?)]) {
-        var fresh: [ObjectKey: CachedObject<Payload>] = [:]
-        fresh.reserveCapacity(objects.count)
-        for object in objects { fresh[object.key] = object }
-        let previous = contents.withLock { c -> [ObjectKey: CachedObject<Payload>] in
+        contents.withLock { c in
             // Built under the lock so a concurrent upsert from another namespace's watch
-            // cannot be lost; readers wait for one rebuild, never see a half-empty cache.
+            // cannot be lost; readers wait for one rebuild and never see a half-empty cache.
+            // One new dictionary only: at 40,000 objects every extra copy is megabytes.
             var rebuilt = Contents()
             rebuilt.synced = c.synced
-            var previous: [ObjectKey: CachedObject<Payload>] = [:]
-            for (key, object) in c.objects {
-                if namespace == nil || key.namespace == namespace {
-                    previous[key] = object
-                } else {
-                    rebuilt.objects[key] = object
-                }
+            rebuilt.objects.reserveCapacity(objects.count + (namespace == nil ? 0 : c.objects.count))
+            if let namespace {
+                for (key, object) in c.objects where key.namespace != namespace { rebuilt.objects[key] = object }
             }
-            for (key, object) in fresh { rebuilt.objects[key] = object }
+            var changed: [(new: CachedObject<Payload>, old: CachedObject<Payload>?)] = []
+            for object in objects {
+                rebuilt.objects[object.key] = object
+                let old = c.objects[object.key]
+                if let old, old.metadata.resourceVersion == object.metadata.resourceVersion, old.metadata.uid == object.metadata.uid { continue }
+                changed.append((object, old))
+            }
+            var removed: [CachedObject<Payload>] = []
+            for (key, object) in c.objects where (namespace == nil || key.namespace == namespace) && rebuilt.objects[key] == nil {
+                removed.append(object)
+            }
             for object in rebuilt.objects.values { index(object, in: &rebuilt) }
             c = rebuilt
-            return previous
+            return (removed.sorted { $0.key < $1.key }, changed.sorted { $0.new.key < $1.new.key })
         }
-        let removed = previous.values.filter { fresh[$0.key] == nil }.sorted { $0.key < $1.key }
-        let changed = fresh.values.compactMap { new -> (new: CachedObject<Payload>, old: CachedObject<Payload>?)? in
-            let old = previous[new.key]
-            if let old, old.metadata.resourceVersion == new.metadata.resourceVersion, old.metadata.uid == new.metadata.uid { return nil }
-            return (new, old)
-        }.sorted { $0.new.key < $1.new.key }
-        return (removed, changed)
     }
 
     private func index(_ object: CachedObject<Payload>, in c: inout Contents) {

@@ -56,6 +56,34 @@ import Testing
         #expect(await client.writeCount == 0)
     }
 
+    @Test func apply_withAChildSummary_decidesByTheDesiredHashAndStillRefusesForeignObjects() async throws {
+        let client = FakeResourceClient()
+        let applier = ChildApplier(client: client, fieldManager: "m")
+        let key = ObjectKey(namespace: "ns", name: "search-config")
+        #expect(try await applier.apply(desired(data: ["a": "1"]), as: Fixture.configMaps, cached: nil, controller: owner) == .created)
+        let live = try #require(await client.stored(Fixture.configMaps, key))
+        let summary = try #require(ObjectTransform.childSummary().project(live))
+        #expect(summary.payload.desiredHash != nil)
+        let writes = await client.writeCount
+        #expect(try await applier.apply(desired(data: ["a": "1"]), as: Fixture.configMaps, cached: summary, controller: owner) == .unchanged)
+        #expect(await client.writeCount == writes)
+        #expect(try await applier.apply(desired(data: ["a": "2"]), as: Fixture.configMaps, cached: summary, controller: owner) == .updated)
+
+        let stranger = OwnerRef(apiVersion: "apps/v1", kind: "Deployment", name: "other", uid: "other-uid", controller: true)
+        let foreign = try #require(ObjectTransform.childSummary().project(Fixture.configMap("ns", "search-config", owner: stranger)))
+        await #expect(throws: ApplyError.self) {
+            try await applier.apply(desired(data: ["a": "1"]), as: Fixture.configMaps, cached: foreign, controller: owner)
+        }
+    }
+
+    @Test func childSummary_keepsOnlyTheNamedStatusFieldsAndDropsLabels() throws {
+        let object: JSONValue = ["metadata": ["name": "d", "namespace": "n", "labels": ["a": "b"]], "status": ["readyReplicas": 2, "conditions": [["type": "Available"]]]]
+        let summary = try #require(ObjectTransform.childSummary(statusFields: ["readyReplicas"]).project(object))
+        #expect(summary.payload.status?.value == ["readyReplicas": 2])
+        #expect(summary.metadata.labels.isEmpty)
+        #expect(summary.payload.desiredHash == nil)
+    }
+
     @Test func isSubset_acceptsServerDefaultsButNotDifferentValuesOrLengths() {
         let live: JSONValue = ["spec": ["replicas": 3, "strategy": ["type": "RollingUpdate"], "ports": [["port": 80, "protocol": "TCP"]]]]
         #expect(ChildApplier.isSubset(["spec": ["replicas": 3, "ports": [["port": 80]]]], of: live))

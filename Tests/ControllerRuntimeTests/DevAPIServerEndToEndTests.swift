@@ -28,8 +28,10 @@ final class InterruptibleResourceClient: ResourceClient {
     func cutWatches() {
         let pumps = state.withLock { s in defer { s.pumps = [] }; return s.pumps }
         for pump in pumps {
-            pump.task.cancel()
+            // Error first: cancelling the pump first could end the stream normally, which an
+            // informer rightly treats as a server timeout rather than a broken connection.
             pump.continuation.finish(throwing: ResourceClientError(statusCode: 0, reason: "ConnectionReset"))
+            pump.task.cancel()
         }
     }
 
@@ -49,6 +51,8 @@ final class InterruptibleResourceClient: ResourceClient {
                 continuation.finish(throwing: error)
             }
         }
+        // The consumer going away (informer cancelled) must close the upstream watch too.
+        continuation.onTermination = { _ in task.cancel() }
         state.withLock { $0.watches += 1; $0.pumps.append((task, continuation)) }
         return stream
     }
@@ -90,15 +94,17 @@ func withDevAPIServer<T>(_ body: (DevAPIServer, InterruptibleResourceClient) asy
     do {
         _ = try await client.inner.create(.namespaces, namespace: nil, object: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "ns"]])
         let result = try await body(server, client)
+        client.cutWatches()
         await server.shutdown()
         return result
     } catch {
+        client.cutWatches()
         await server.shutdown()
         throw error
     }
 }
 
-@Suite(.serialized) struct DevAPIServerEndToEndTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct DevAPIServerEndToEndTests {
     @Test func informer_onTheDevServer_whenAWatchBreaksAndTheServerAnswers410_relistsAndDeliversMissedDeletes() async throws {
         try await withDevAPIServer { server, client in
             for name in ["kept", "doomed"] {
@@ -130,6 +136,7 @@ func withDevAPIServer<T>(_ body: (DevAPIServer, InterruptibleResourceClient) asy
             let text = await metrics.render()
             #expect(text.contains(#"medsearch_informer_relists_total{resource="configmaps"} 2"#))
             run.cancel()
+            _ = await run.result
         }
     }
 
@@ -182,6 +189,8 @@ func withDevAPIServer<T>(_ body: (DevAPIServer, InterruptibleResourceClient) asy
             #expect(applier.wouldChange(ChildApplier.prepare(changed, controller: owner), live: copy))
             controllerRun.cancel()
             informerRun.cancel()
+            _ = await controllerRun.result
+            _ = await informerRun.result
         }
     }
 
