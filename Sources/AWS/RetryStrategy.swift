@@ -5,8 +5,8 @@ import HTTPTransport
 /// wait, and the client-wide retry quota that stops retry storms.
 ///
 /// Guarantees (as the AWS SDK reference defines standard mode): at most `maxAttempts`
-/// attempts (3); delay before retry n (1-based) is `random * 2^(n-1)` seconds with full
-/// jitter, capped at `maxBackoff` (20 s); each retry takes `retryCost` (5) tokens from the
+/// attempts (3); delay before retry n (1-based) is `random * min(2^(n-1), maxBackoff)`
+/// seconds, full jitter with a 20 s cap; each retry takes `retryCost` (5) tokens from the
 /// quota, or `timeoutRetryCost` (10) after a timeout; a success without retry returns
 /// `successIncrement` (1) token, and a success after retries returns what the last retry took.
 /// With the quota empty, failures surface at once.
@@ -128,7 +128,8 @@ public struct RetryState: Sendable, Equatable {
         lastRetryCost = cost
         let ceiling = Double(1 << min(attempts - 1, 30))
         let cap = strategy.maxBackoff.components
-        let seconds = min(max(random, 0) * ceiling, Double(cap.seconds) + Double(cap.attoseconds) / 1e18)
+        // Jitter over the capped window (as botocore computes it), so capped retries still spread out.
+        let seconds = max(random, 0) * min(ceiling, Double(cap.seconds) + Double(cap.attoseconds) / 1e18)
         attempts += 1
         return .retry(after: .nanoseconds(Int64((seconds * 1e9).rounded())))
     }
