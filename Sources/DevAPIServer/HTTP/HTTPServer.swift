@@ -60,12 +60,12 @@ final class HTTPServer: Sendable {
     }
 
     private func peerInfo(_ channel: Channel) async -> PeerInfo {
-        let address = channel.remoteAddress
         let loopback: Bool
-        switch address {
-        case .v4(let v4)?: loopback = v4.address.sin_addr.s_addr & 0xff == 127
-        case .v6?: loopback = address?.ipAddress == "::1"
+        switch channel.remoteAddress {
         case .unixDomainSocket?: loopback = true
+        case let address?:
+            let ip = address.ipAddress ?? ""
+            loopback = ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.")
         case nil: loopback = false
         }
         let identity = try? await channel.pipeline.handler(type: PeerIdentityRecorder.self).map { $0.identity }.get()
