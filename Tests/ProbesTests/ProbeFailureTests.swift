@@ -63,7 +63,9 @@ import TLS
 
     @Test func postgreSQLProbe_whenServerAcceptsButNeverAnswers_timesOutInTheStageItWaitedIn() async throws {
         let server = try await ScriptedServer { _, _ in nil }
-        let result = await postgreSQL(port: server.port, timeout: .milliseconds(300)).probe()
+        // Long enough that a loaded machine still connects before the deadline, so the
+        // deadline strikes while waiting for the answer to SSLRequest.
+        let result = await postgreSQL(port: server.port, timeout: .seconds(2)).probe()
         let failure = try #require(result.failure, "\(result)")
         #expect(failure.reason == "Timeout")
         #expect(failure.stage == .tls)
@@ -74,7 +76,7 @@ import TLS
     @Test func redisProbe_whenServerAcceptsButNeverAnswers_timesOut() async throws {
         let server = try await ScriptedServer { _, _ in nil }
         let probe = RedisProbe(configuration: RedisProbeConfiguration(
-            host: "127.0.0.1", port: server.port, password: Self.secret, timeout: .milliseconds(300)))
+            host: "127.0.0.1", port: server.port, password: Self.secret, timeout: .seconds(2)))
         let result = await probe.probe()
         let failure = try #require(result.failure, "\(result)")
         #expect(failure.reason == "Timeout")
