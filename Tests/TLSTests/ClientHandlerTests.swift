@@ -121,6 +121,24 @@ import TLS
         #expect((exchange.handshakeError as? TLSError)?.kind == .handshake)
     }
 
+    @Test func clientHandler_whenServerSpeaksOnlyTLS11_refusesTheOldProtocol() async throws {
+        let scratch = try ScratchDirectory()
+        let authority = try CertificateAuthority.generate(commonName: "s_server CA")
+        let issued = try authority.issueServerCertificate(commonName: "s_server")
+        // SECLEVEL=0 lets OpenSSL 3 serve TLS 1.1 at all, so only the client's minimum can refuse.
+        let server = try await OpenSSLTestServer(arguments: [
+            "-cert", try scratch.write("cert.pem", issued.certificatePEM),
+            "-key", try scratch.write("key.pem", issued.privateKeyPEM),
+            "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0", "-www",
+        ], scratch: scratch)
+        defer { server.stop() }
+        let context = try ClientTLSContext(configuration: .init(trust: .certificateAuthorities(pem: authority.certificatePEM), serverName: "localhost"))
+        let exchange = try await ClientTestExchange.run(port: server.port, context: context, request: "GET / HTTP/1.0\r\n\r\n")
+        let error = try #require(exchange.handshakeError as? TLSError)
+        #expect(error.description.contains("protocol version"), "\(error)")
+        #expect(exchange.response.isEmpty)
+    }
+
     @Test func clientContext_whenCAPEMIsNotACertificate_failsToBuild() {
         #expect(throws: TLSError.self) {
             _ = try ClientTLSContext(configuration: .init(trust: .certificateAuthorities(pem: "not a certificate")))
