@@ -125,3 +125,48 @@ struct HTTPWatchBackPressureTests {
         }
     }
 }
+
+@Suite("HTTP watch fan-out")
+struct HTTPWatchFanOutTests {
+    @Test func watch_withManyWatchersAndConcurrentWriters_everyWatcherSeesEveryEventInOrder() async throws {
+        try await withDevServer({ $0.threads = 2 }) { server, port in
+            let watchers = 8, writers = 4, writesPerWriter = 50
+            let start = server.store.currentResourceVersion
+            try await withThrowingTaskGroup(of: [Int].self) { group in
+                for _ in 0..<watchers {
+                    group.addTask {
+                        try await HTTPTestConnection.with(port: port) { connection in
+                            try await connection.send(.GET, "/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=60&resourceVersion=\(start)")
+                            var versions: [Int] = []
+                            while versions.count < writers * writesPerWriter, let event = try await connection.nextEvent() {
+                                #expect(event["type"] == "ADDED")
+                                versions.append(Int(event[path: ["object", "metadata", "resourceVersion"]].stringValue ?? "") ?? -1)
+                            }
+                            return versions
+                        }
+                    }
+                }
+                // Writers start once every watcher is registered, so no watcher can miss the first events.
+                while server.store.statistics.watchers < watchers { try await Task.sleep(for: .milliseconds(5)) }
+                try await withThrowingTaskGroup(of: Void.self) { writersGroup in
+                    for writer in 0..<writers {
+                        writersGroup.addTask {
+                            try await HTTPTestConnection.with(port: port) { connection in
+                                for index in 0..<writesPerWriter {
+                                    let response = try await connection.request(.POST, "/api/v1/namespaces/default/configmaps", json: configMap("w\(writer)-\(index)"))
+                                    #expect(response.status == 201)
+                                }
+                            }
+                        }
+                    }
+                    try await writersGroup.waitForAll()
+                }
+                for try await versions in group {
+                    #expect(versions.count == writers * writesPerWriter)
+                    #expect(versions == versions.sorted(), "events arrive in resourceVersion order")
+                    #expect(Set(versions).count == versions.count, "no event is delivered twice")
+                }
+            }
+        }
+    }
+}
