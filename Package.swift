@@ -31,7 +31,7 @@ var targets: [Target] = [
     .target(name: "KubeAPI", dependencies: ["JSON", "YAML", "KubeConfig", "HTTPTransport", logging]),
     .target(name: "APIMachinery", dependencies: ["JSON"]),
     .target(name: "DevAPIServer", dependencies: ["JSON", "YAML", "APIMachinery", "TLS", logging, nioCore, nioPosix, nioHTTP1]),
-    .target(name: "ControllerRuntime", dependencies: ["JSON", "KubeAPI", "APIMachinery", logging, metrics, prometheus, serviceLifecycle, nioCore, nioPosix, nioHTTP1, argumentParser]),
+    .target(name: "ControllerRuntime", dependencies: ["JSON", "KubeAPI", "HTTPTransport", "APIMachinery", logging, metrics, prometheus, serviceLifecycle, nioCore, nioPosix, nioHTTP1, argumentParser]),
     .target(name: "PlatformAPI", dependencies: ["JSON", "YAML"]),
     .target(name: "PlatformSpecs", dependencies: ["JSON", "PlatformAPI", "YAML"]),
     .target(name: "Probes", dependencies: ["TLS", "JSON", logging, nioCore, nioPosix]),

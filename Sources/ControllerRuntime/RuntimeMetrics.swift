@@ -1,3 +1,4 @@
+import HTTPTransport
 import Prometheus
 import Synchronization
 
@@ -64,8 +65,8 @@ public final class RuntimeMetrics: Sendable {
     // MARK: REST client
 
     /// Records one API request; the Kubernetes client adapter calls this for every request.
-    public func restRequest(method: String, code: Int, duration: Duration) {
-        registry.makeCounter(descriptor: .init(metricName: "rest_client_requests", unitName: "total", helpText: "Number of HTTP requests, partitioned by status code, method, and host."), labels: [("code", String(code)), ("method", method.uppercased())]).increment()
+    public func restRequest(method: String, code: String, duration: Duration) {
+        registry.makeCounter(descriptor: .init(metricName: "rest_client_requests", unitName: "total", helpText: "Number of HTTP requests, partitioned by status code, method, and host."), labels: [("code", code), ("method", method.uppercased())]).increment()
         registry.makeDurationHistogram(descriptor: .init(metricName: "rest_client_request_duration", unitName: "seconds", helpText: "Request latency in seconds. Broken down by verb."), labels: [("verb", method.uppercased())], buckets: Self.restBuckets).record(duration)
     }
 
@@ -103,4 +104,19 @@ struct WorkQueueMetrics: Sendable {
     let unfinishedWork: Gauge
     let queueDuration: DurationHistogram
     let workDuration: DurationHistogram
+}
+
+/// Feeds `rest_client_requests_total{code,method}` and
+/// `rest_client_request_duration_seconds{verb}` from every transfer of an `HTTPTransport`
+/// (pass it as the transport's `observer`), so all API traffic is counted, whoever sends it.
+public struct RESTClientMetricsObserver: HTTPTransportObserver {
+    public let metrics: RuntimeMetrics
+
+    public init(metrics: RuntimeMetrics) { self.metrics = metrics }
+
+    public func transferFinished(_ record: HTTPTransferRecord) {
+        // client-go labels requests that got no response with code "<error>".
+        let code = record.status.map(String.init) ?? "<error>"
+        metrics.restRequest(method: record.method, code: code, duration: record.duration)
+    }
 }

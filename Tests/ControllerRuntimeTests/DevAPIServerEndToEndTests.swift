@@ -1,4 +1,5 @@
 import DevAPIServer
+import HTTPTransport
 import Foundation
 import JSON
 import KubeAPI
@@ -80,7 +81,7 @@ final class InterruptibleResourceClient: ResourceClient {
 }
 
 /// Runs `body` against a fresh in-process dev API server on loopback.
-func withDevAPIServer<T>(_ body: (DevAPIServer, InterruptibleResourceClient) async throws -> T) async throws -> T {
+func withDevAPIServer<T>(restMetrics: RuntimeMetrics? = nil, _ body: (DevAPIServer, InterruptibleResourceClient) async throws -> T) async throws -> T {
     var configuration = DevAPIServerConfiguration()
     configuration.host = "127.0.0.1"
     configuration.port = 0
@@ -89,7 +90,8 @@ func withDevAPIServer<T>(_ body: (DevAPIServer, InterruptibleResourceClient) asy
     configuration.logger = .quiet
     let server = DevAPIServer(configuration: configuration)
     let endpoint = try await server.start()
-    let kube = KubernetesAPIClient(connection: ClusterConnection(server: endpoint.baseURL, origin: "dev API server test"), logger: .quiet)
+    let transport = HTTPTransport(configuration: .init(observer: restMetrics.map { RESTClientMetricsObserver(metrics: $0) }))
+    let kube = KubernetesAPIClient(connection: ClusterConnection(server: endpoint.baseURL, origin: "dev API server test"), transport: transport, logger: .quiet)
     let client = InterruptibleResourceClient(KubernetesResourceClient(client: kube))
     do {
         _ = try await client.inner.create(.namespaces, namespace: nil, object: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "ns"]])
@@ -191,6 +193,18 @@ func withDevAPIServer<T>(_ body: (DevAPIServer, InterruptibleResourceClient) asy
             informerRun.cancel()
             _ = await controllerRun.result
             _ = await informerRun.result
+        }
+    }
+
+    @Test func restClientMetrics_countEveryRequestByMethodAndCode() async throws {
+        let metrics = RuntimeMetrics()
+        try await withDevAPIServer(restMetrics: metrics) { _, client in
+            _ = try await client.create(.configMaps, namespace: "ns", object: Fixture.configMap("ns", "a"))
+            await #expect(throws: ResourceClientError.self) { try await client.get(.configMaps, namespace: "ns", name: "missing") }
+            let samples = parsePrometheusText(await metrics.render())
+            #expect(samples[#"rest_client_requests_total{code="201",method="POST"}"#] == 2, "the namespace and the ConfigMap")
+            #expect(samples[#"rest_client_requests_total{code="404",method="GET"}"#] == 1)
+            #expect(samples[#"rest_client_request_duration_seconds_count{verb="GET"}"#] == 1)
         }
     }
 

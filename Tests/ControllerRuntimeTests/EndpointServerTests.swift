@@ -36,7 +36,7 @@ func parsePrometheusText(_ text: String) -> [String: Double] {
         let metrics = RuntimeMetrics()
         metrics.reconcileFinished(controller: "platform", result: .success, duration: .milliseconds(20))
         metrics.reconcileFinished(controller: "platform", result: .error, duration: .milliseconds(20))
-        metrics.restRequest(method: "get", code: 200, duration: .milliseconds(3))
+        metrics.restRequest(method: "get", code: "200", duration: .milliseconds(3))
         let server = EndpointServer(address: BindAddress(host: "127.0.0.1", port: 0), metrics: metrics, logger: .quiet)
         let port = try await server.start()
         let (status, body) = try await loopbackGet(port: port, path: "/metrics")
