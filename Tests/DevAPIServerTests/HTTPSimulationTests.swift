@@ -43,3 +43,31 @@ struct HTTPSimulationTests {
         }
     }
 }
+
+@Suite("Workload simulation follows scaling")
+struct HTTPSimulationScalingTests {
+    @Test func simulation_whenTargetDeploymentIsScaled_hpaReportsTheNewReplicaCount() async throws {
+        try await withDevServer({ $0.simulateWorkloads = true; $0.simulationDelay = .milliseconds(10) }) { _, port in
+            try await HTTPTestConnection.with(port: port) { connection in
+                _ = try await connection.request(.POST, "/apis/apps/v1/namespaces/default/deployments", json: HTTPSimulationTests.deployment)
+                let hpa: JSONValue = [
+                    "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": ["name": "web"],
+                    "spec": ["scaleTargetRef": ["apiVersion": "apps/v1", "kind": "Deployment", "name": "web"], "minReplicas": 1, "maxReplicas": 10],
+                ]
+                let created = try await connection.request(.POST, "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers", json: hpa).json
+                let resourceVersion = created[path: ["metadata", "resourceVersion"]].stringValue ?? ""
+                try await HTTPTestConnection.with(port: port) { writer in
+                    _ = try await writer.request(.PATCH, "/apis/apps/v1/namespaces/default/deployments/web/scale",
+                                                 json: ["spec": ["replicas": 7]], contentType: "application/merge-patch+json")
+                }
+                try await connection.send(.GET, "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers?watch=true&timeoutSeconds=30&resourceVersion=\(resourceVersion)")
+                // Status may first report 3 (before the scale); wait for the event that reports 7.
+                var current: JSONValue = .null
+                while current != 7, let event = try await connection.nextEvent() {
+                    current = event[path: ["object", "status", "currentReplicas"]]
+                }
+                #expect(current == 7)
+            }
+        }
+    }
+}

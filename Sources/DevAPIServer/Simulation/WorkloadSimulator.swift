@@ -4,7 +4,7 @@ import Logging
 
 /// A stand-in for kube-controller-manager's deployment and HPA controllers: once a Deployment's
 /// spec changes, its status reports every replica ready after `delay`; HPAs report the replica
-/// count of their target, clamped to their bounds.
+/// count of their target, clamped to their bounds, and follow it when the target is scaled.
 ///
 /// Guarantees: status is written only through the store's `/status` path, so generation and
 /// resourceVersion behave as with a real controller; each object is re-read before writing and
@@ -49,6 +49,7 @@ public struct WorkloadSimulator: Sendable {
                 for await event in subscription {
                     guard event.type == .added || event.type == .modified else { continue }
                     let object = event.object
+                    if key == Self.deployments { refreshAutoscalers(targeting: object) }
                     guard needsStatus(key, object) else { continue }
                     group.addTask {
                         try? await Task.sleep(for: self.delay)
@@ -59,6 +60,17 @@ public struct WorkloadSimulator: Sendable {
             subscription.cancel()
             // A watch the store ended (dropped, or the type went away) is resumed, but never in a hot loop.
             try? await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// A Deployment's replica count feeds its HPAs' status, so a scale re-reports them.
+    private func refreshAutoscalers(targeting deployment: JSONValue) {
+        let namespace = deployment[path: ["metadata", "namespace"]].stringValue
+        let name = deployment[path: ["metadata", "name"]].stringValue
+        guard let autoscalers = try? store.list(Self.autoscalers, namespace: namespace, options: ListOptions()).items else { return }
+        for autoscaler in autoscalers where autoscaler[path: ["spec", "scaleTargetRef", "kind"]] == "Deployment"
+            && autoscaler[path: ["spec", "scaleTargetRef", "name"]].stringValue == name {
+            writeStatus(Self.autoscalers, namespace: namespace, name: autoscaler[path: ["metadata", "name"]].stringValue ?? "")
         }
     }
 
