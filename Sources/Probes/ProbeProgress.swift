@@ -5,7 +5,7 @@ import Foundation
 /// task and its deadline so a timeout can say where it struck.
 final class ProbeProgress: Sendable {
     private struct State {
-        var stage: ProbeStage = .connect
+        var stage: ProbeStage
         var stageStart: ContinuousClock.Instant
         var timings: [ProbeStageTiming] = []
         var finished = false
@@ -15,10 +15,10 @@ final class ProbeProgress: Sendable {
     private let start: ContinuousClock.Instant
     private let state: Mutex<State>
 
-    init() {
+    init(startingIn stage: ProbeStage = .connect) {
         let now = ContinuousClock.now
         start = now
-        state = Mutex(State(stageStart: now))
+        state = Mutex(State(stage: stage, stageStart: now))
     }
 
     /// Time left before `timeout` from the probe's start; at least a millisecond so a connect
