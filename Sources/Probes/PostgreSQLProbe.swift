@@ -56,8 +56,8 @@ public struct PostgreSQLProbeConfiguration: Sendable, CustomStringConvertible {
 /// before the TLS handshake are rejected (they could be injected by a man in the middle);
 /// authentication failures carry the SQLSTATE (28P01 invalid_password, 28000
 /// invalid_authorization_specification); messages never contain the password.
-/// Caveats: cleartext and MD5 are answered only over TLS or when TLS is disabled by
-/// configuration; GSSAPI, SSPI and SCRAM channel binding are not supported.
+/// Caveats: with `.disabled` TLS a server asking for cleartext gets the password in plaintext,
+/// which is why TLS is the default; GSSAPI, SSPI and SCRAM channel binding are not supported.
 public struct PostgreSQLProbe: DataPlaneProbe {
     public let configuration: PostgreSQLProbeConfiguration
     private let group: any EventLoopGroup
