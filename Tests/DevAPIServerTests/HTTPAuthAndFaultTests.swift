@@ -60,4 +60,23 @@ struct HTTPAuthAndFaultTests {
             }
         }
     }
+
+    @Test func accessReview_answersAllowedAndWhoTheCallerIs() async throws {
+        try await withDevServer({ $0.token = "review-token" }) { _, port in
+            try await HTTPTestConnection.with(port: port) { connection in
+                let auth = [("Authorization", "Bearer review-token"), ("Content-Type", "application/json")]
+                let access: JSONValue = ["apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+                                         "spec": ["resourceAttributes": ["verb": "create", "resource": "deployments", "group": "apps"]]]
+                let answer = try await connection.request(.POST, "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", headers: auth, body: access.serializedBytes())
+                #expect(answer.status == 201)
+                #expect(answer.json[path: ["status", "allowed"]] == true)
+                #expect(answer.json[path: ["spec", "resourceAttributes", "verb"]] == "create")
+                let whoami = try await connection.request(.POST, "/apis/authentication.k8s.io/v1/selfsubjectreviews", headers: auth,
+                                                          body: Array(#"{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}"#.utf8))
+                #expect(whoami.json[path: ["status", "userInfo", "username"]] == "dev-admin")
+                let discovery = try await connection.request(.GET, "/apis/authorization.k8s.io/v1", headers: auth).json
+                #expect(discovery["resources"][0]["name"] == "selfsubjectaccessreviews")
+            }
+        }
+    }
 }

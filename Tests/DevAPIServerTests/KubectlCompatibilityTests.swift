@@ -109,6 +109,9 @@ struct KubectlCompatibilityTests {
         try await withKubectl(token: nil) { kubectl, _ in
             let namespaces = try await kubectl.expectSuccess(["get", "namespaces", "-o", "name"])
             #expect(namespaces.contains("namespace/default"))
+            let whoami = try await kubectl.expectSuccess(["auth", "whoami"])
+            #expect(whoami.contains("dev-admin") && whoami.contains("system:masters"))
+            #expect(try await kubectl.expectSuccess(["auth", "can-i", "delete", "namespaces"]).hasPrefix("yes"))
         }
     }
 

@@ -18,7 +18,8 @@ struct APIRouter: Sendable {
             guard peer.isLoopback else { return .failure(.notFoundPath()) }
             return adminResponse(request, Array(segments.dropFirst()))
         }
-        switch authenticator.authenticate(request, peer: peer) {
+        let outcome = authenticator.authenticate(request, peer: peer)
+        switch outcome {
         case .rejected:
             return .failure(APIError(code: 401, reason: "Unauthorized", message: "Unauthorized"))
         case .anonymous where !Self.isPublicInfo(segments):
@@ -42,15 +43,17 @@ struct APIRouter: Sendable {
         case .none:
             break
         }
-        return route(request, segments)
+        var user = RequestUser.administrator
+        if case .authenticated(let name, let groups) = outcome { user = RequestUser(name: name, groups: groups + ["system:authenticated"]) }
+        return route(request, segments, user: user)
     }
 
-    private func route(_ request: APIRequest, _ segments: [String]) -> APIResponse {
+    private func route(_ request: APIRequest, _ segments: [String], user: RequestUser) -> APIResponse {
         if segments == ["version"] { return .json(200, serverVersion.json) }
         if segments.first == "openapi" { return openAPI(request, Array(segments.dropFirst())) }
         guard let match = ResourcePath.parse(segments) else { return .failure(.notFoundPath()) }
         // Built lazily: most requests are resource requests and need no discovery document.
-        var discovery: DiscoveryDocuments { DiscoveryDocuments(types: store.resourceTypes(), serverAddress: serverAddress) }
+        var discovery: DiscoveryDocuments { DiscoveryDocuments(types: store.resourceTypes() + AccessReviews.types, serverAddress: serverAddress) }
         switch match {
         case .legacyRoot:
             return request.method == "GET" ? .json(200, discovery.legacyVersions) : .failure(.methodNotAllowed())
@@ -63,6 +66,9 @@ struct APIRouter: Sendable {
             guard let plural = path.plural else {
                 guard let document = discovery.resourceList(group: path.group, version: path.version) else { return .failure(.notFoundPath()) }
                 return .json(200, document)
+            }
+            if let review = AccessReviews.type(group: path.group, version: path.version, plural: plural) {
+                return AccessReviews.respond(request, type: review, path: path, user: user)
             }
             guard let type = store.resourceType(for: ResourceKey(group: path.group, version: path.version, plural: plural)) else {
                 return .failure(.notFoundPath())
@@ -115,6 +121,8 @@ struct PeerInfo: Sendable {
     var isLoopback: Bool
     /// Common name of a verified client certificate, when TLS client auth succeeded.
     var certificateCommonName: String?
+    /// Organizations of that certificate (Kubernetes groups).
+    var certificateOrganizations: [String] = []
 }
 
 /// The `/version` document.
@@ -138,16 +146,16 @@ struct RequestAuthenticator: Sendable {
     let token: String?
     let acceptsClientCertificates: Bool
 
-    enum Outcome: Equatable { case authenticated(String), anonymous, rejected }
+    enum Outcome: Equatable { case authenticated(String, groups: [String]), anonymous, rejected }
 
     func authenticate(_ request: APIRequest, peer: PeerInfo) -> Outcome {
         if let header = request.headers["authorization"] {
             let parts = header.split(separator: " ", maxSplits: 1)
             guard parts.count == 2, parts[0].lowercased() == "bearer", let token else { return .rejected }
-            return Self.constantTimeEquals(Array(parts[1].utf8), Array(token.utf8)) ? .authenticated("dev-admin") : .rejected
+            return Self.constantTimeEquals(Array(parts[1].utf8), Array(token.utf8)) ? .authenticated("dev-admin", groups: ["system:masters"]) : .rejected
         }
-        if acceptsClientCertificates, let name = peer.certificateCommonName { return .authenticated(name) }
-        if token == nil && !acceptsClientCertificates { return .authenticated("dev-admin") }
+        if acceptsClientCertificates, let name = peer.certificateCommonName { return .authenticated(name, groups: peer.certificateOrganizations) }
+        if token == nil && !acceptsClientCertificates { return .authenticated("dev-admin", groups: ["system:masters"]) }
         return .anonymous
     }
 

@@ -69,7 +69,7 @@ final class HTTPServer: Sendable {
         case nil: loopback = false
         }
         let identity = try? await channel.pipeline.handler(type: PeerIdentityRecorder.self).map { $0.identity }.get()
-        return PeerInfo(isLoopback: loopback, certificateCommonName: identity?.commonName)
+        return PeerInfo(isLoopback: loopback, certificateCommonName: identity?.commonName, certificateOrganizations: identity?.organizations ?? [])
     }
 
     private func handle(_ connection: Connection) async {
