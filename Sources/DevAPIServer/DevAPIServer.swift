@@ -132,6 +132,11 @@ public final class DevAPIServer: Sendable {
             if !created { throw DevAPIServerError(message: "could not write the kubeconfig to \(path)") }
         }
         configuration.logger.info("dev API server listening", metadata: ["url": "\(endpoint.baseURL)", "tls": "\(configuration.tls)"])
+        let loopbackHosts: Set<String> = ["127.0.0.1", "::1", "localhost"]
+        if !loopbackHosts.contains(configuration.host), configuration.token == nil, !clientCertificates {
+            // Without credentials every caller is an administrator; off loopback that is anyone on the network.
+            configuration.logger.warning("dev API server listens beyond loopback without authentication", metadata: ["host": "\(configuration.host)"])
+        }
         return endpoint
     }
 
