@@ -317,4 +317,33 @@ import Testing
         #expect(error?.code == 409)
         #expect(error?.message.contains("Precondition failed: UID") == true)
     }
+
+    @Test func deployment_whoseSelectorMissesTheTemplateLabels_isInvalid() {
+        let store = StoreFixture.makeStore()
+        var body = StoreFixture.deployment("web")
+        body[path: ["spec", "selector", "matchLabels"]] = ["app": "other"]
+        let error = #expect(throws: APIError.self) { try store.create(StoreKeys.deployments, namespace: "default", body: body) }
+        #expect(error?.code == 422)
+        #expect(error?.details?.causes.map(\.field) == ["spec.template.metadata.labels"])
+    }
+
+    @Test func deployment_withoutContainerImage_isInvalid_onUpdateToo() throws {
+        let store = StoreFixture.makeStore()
+        var body = StoreFixture.deployment("web")
+        _ = try store.create(StoreKeys.deployments, namespace: "default", body: body)
+        body[path: ["spec", "template", "spec", "containers"]] = [["name": "app"]]
+        let error = #expect(throws: APIError.self) {
+            try store.update(StoreKeys.deployments, namespace: "default", name: "web", body: body)
+        }
+        #expect(error?.details?.causes.map(\.field) == ["spec.template.spec.containers[0].image"])
+    }
+
+    @Test func secret_withDataThatIsNotBase64_isInvalid() {
+        let store = StoreFixture.makeStore()
+        let error = #expect(throws: APIError.self) {
+            try store.create(StoreKeys.secrets, namespace: "default", body: ["metadata": ["name": "s"], "data": ["k": "not base64!"]])
+        }
+        #expect(error?.code == 422)
+        #expect(error?.details?.causes.first?.field == "data[k]")
+    }
 }

@@ -18,6 +18,10 @@ extension StoreState {
         work: inout [GarbageCollectionWork]
     ) throws(APIError) -> JSONValue {
         guard case .object = body else { throw .badRequest("the body of the request must be a JSON object") }
+        if let crd = crdName(owning: type.storageID),
+           stored(ObjectAddress(storage: ResourceType.crdKey.storageID, key: crd))?.header.deletionTimestamp != nil {
+            throw .methodNotAllowed("create not allowed while custom resource definition is terminating")
+        }
         var object = body
         try checkTypeMeta(&object, type: type)
         let namespace = try resolveNamespace(&object, type: type, requested: namespace)
@@ -43,6 +47,8 @@ extension StoreState {
         BuiltInDefaults.apply(to: &object, type: type, old: nil)
         if type.storageID == ResourceType.crdKey.storageID { try prepareCustomResourceDefinition(&object, type: type) }
         try validateAgainstSchema(&object, type: type, name: name, strict: options.fieldValidation == "Strict")
+        let builtInCauses = BuiltInValidation.causes(for: object, type: type)
+        if !builtInCauses.isEmpty { throw .invalid(type, name, builtInCauses) }
 
         let now = self.now
         var metadata = object["metadata"]
@@ -244,6 +250,7 @@ extension StoreState {
         try validateAgainstSchema(&object, type: type, name: object[path: ["metadata", "name"]].stringValue ?? "",
                                   strict: strict && subresource == nil)
         let labelCauses = LabelValidation.causes(object[path: ["metadata", "labels"]])
+            + (subresource == nil ? BuiltInValidation.causes(for: object, type: type) : [])
         if !labelCauses.isEmpty {
             throw .invalid(type, object[path: ["metadata", "name"]].stringValue ?? "", labelCauses)
         }
