@@ -125,4 +125,38 @@ import Testing
         #expect(!crds.namespaced && crds.hasStatusSubresource)
         #expect(try store.list(StoreKeys.namespaces, namespace: nil).items.map(\.objectName).contains("default"))
     }
+
+    @Test func eventsWrittenThroughEventsAPI_areCoreEventsToo_andBack() async throws {
+        let store = StoreFixture.makeStore()
+        let eventsAPI = ResourceKey(group: "events.k8s.io", version: "v1", plural: "events")
+        let coreWatch = try store.watch(StoreKeys.events, namespace: "default",
+                                        options: ListOptions(resourceVersion: store.currentResourceVersion))
+        let created = try store.create(eventsAPI, namespace: "default", body: [
+            "apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": ["name": "e1"],
+            "eventTime": "2026-11-25T21:00:00.000000Z", "reportingController": "medsearch-operator",
+            "reportingInstance": "pod-1", "action": "Reconcile", "reason": "Provisioned", "type": "Normal",
+            "regarding": ["kind": "MedicalSearchPlatform", "name": "demo", "namespace": "default"],
+            "note": "database ready",
+        ])
+        #expect(created["apiVersion"] == "events.k8s.io/v1")
+        #expect(created["note"] == "database ready")
+
+        let core = try store.get(StoreKeys.events, namespace: "default", name: "e1")
+        #expect(core["apiVersion"] == "v1")
+        #expect(core["message"] == "database ready")
+        #expect(core[path: ["involvedObject", "name"]] == "demo")
+        #expect(core["reportingComponent"] == "medsearch-operator")
+        let selected = try store.list(StoreKeys.events, namespace: "default",
+                                      options: ListOptions(fieldSelector: "involvedObject.kind=MedicalSearchPlatform,involvedObject.name=demo"))
+        #expect(selected.items.map(\.objectName) == ["e1"])
+
+        let patched = try store.patch(eventsAPI, namespace: "default", name: "e1", type: .merge,
+                                      body: StoreFixture.patchBytes(["note": "database ready again"])).object
+        #expect(patched["note"] == "database ready again")
+        #expect(try store.get(StoreKeys.events, namespace: "default", name: "e1")["message"] == "database ready again")
+
+        let events = await StoreFixture.drain(coreWatch)
+        #expect(events.map(\.type) == [.added, .modified])
+        #expect(events.allSatisfy { $0.object["apiVersion"] == "v1" })
+    }
 }

@@ -57,7 +57,9 @@ extension ResourceType {
                 PrinterColumn(name: "Reason", type: "string", jsonPath: ".reason"),
                 PrinterColumn(name: "Object", type: "string", jsonPath: ".regarding.name"),
                 PrinterColumn(name: "Note", type: "string", jsonPath: ".note"),
-            ]
+            ],
+            // Stored as core/v1 Events (see EventConversion).
+            storage: false
         ),
         ResourceType(
             group: "apps", version: "v1", kind: "Deployment", plural: "deployments", shortNames: ["deploy"],

@@ -188,7 +188,7 @@ public final class ObjectStore: Sendable {
     public var currentResourceVersion: String { state.withLock { String($0.resourceVersion) } }
 
     static func rendered(_ object: JSONValue, as type: ResourceType) -> JSONValue {
-        var object = object
+        var object = EventConversion.present(object, as: type)
         object["apiVersion"] = .string(type.apiVersion)
         return object
     }

@@ -31,7 +31,7 @@ extension StoreState {
             try checkTypeMeta(&applied, type: type)
             applied[path: ["metadata", "name"]] = .string(name)
             let strategy = patchStrategy(for: type)
-            let live = try existing.map { (object) throws(APIError) in try parse(object) }
+            let live = try existing.map { (object) throws(APIError) in EventConversion.present(try parse(object), as: type) }
             if let version = applied[path: ["metadata", "resourceVersion"]].stringValue, !version.isEmpty {
                 guard let existing, version == String(existing.header.resourceVersion) else {
                     throw .conflict(type, name, "the object has been modified; please apply your changes to the latest version and try again")
@@ -49,18 +49,21 @@ extension StoreState {
             } catch {
                 throw applyConflict(error, type: type, name: name)
             }
-            guard let live else {
+            guard let live, let existing else {
                 guard subresource == nil else { throw .notFound(type, name) }
                 return (try create(type, namespace: namespace, body: merged, options: options, ownership: .applied, work: &work), true)
             }
             var candidate = merged
             candidate[path: ["metadata", "resourceVersion"]] = live[path: ["metadata", "resourceVersion"]]
-            return (try commitUpdate(type, address: address, old: live, candidate: candidate, subresource: subresource,
+            let storageType = storageTypes[type.storageID] ?? type
+            return (try commitUpdate(storageType, address: address, old: try parse(existing),
+                                     candidate: EventConversion.present(candidate, as: storageType), subresource: subresource,
                                      ownership: .applied, dryRun: options.dryRun, strict: strict, work: &work), false)
         }
 
         guard let existing else { throw .notFound(type, name) }
-        let live = try parse(existing)
+        let stored = try parse(existing)
+        let live = EventConversion.present(stored, as: type)
         let patched: JSONValue
         switch patchType {
         case .merge:
@@ -96,9 +99,10 @@ extension StoreState {
         if !newName.isNull && newName != .string(name) {
             throw .badRequest("the name of the object (\(newName.stringValue ?? newName.serialized())) does not match the name on the URL (\(name))")
         }
-        return (try commitUpdate(type, address: address, old: live, candidate: candidate, subresource: subresource,
-                                 ownership: .update(manager: options.fieldManager ?? "unknown"), dryRun: options.dryRun,
-                                 strict: strict, work: &work), false)
+        let storageType = storageTypes[type.storageID] ?? type
+        return (try commitUpdate(storageType, address: address, old: stored, candidate: EventConversion.present(candidate, as: storageType),
+                                 subresource: subresource, ownership: .update(manager: options.fieldManager ?? "unknown"),
+                                 dryRun: options.dryRun, strict: strict, work: &work), false)
     }
 
     static func parsePatchBody(_ body: [UInt8]) throws(APIError) -> JSONValue {

@@ -18,6 +18,12 @@ extension StoreState {
         work: inout [GarbageCollectionWork]
     ) throws(APIError) -> JSONValue {
         guard case .object = body else { throw .badRequest("the body of the request must be a JSON object") }
+        if EventConversion.isEventsAPI(type), let core = typesByKey[EventConversion.coreKey] {
+            var event = body
+            try checkTypeMeta(&event, type: type)
+            return try create(core, namespace: namespace, body: EventConversion.toCore(event), options: options,
+                              ownership: ownership, work: &work)
+        }
         if let crd = crdName(owning: type.storageID),
            stored(ObjectAddress(storage: ResourceType.crdKey.storageID, key: crd))?.header.deletionTimestamp != nil {
             throw .methodNotAllowed("create not allowed while custom resource definition is terminating")
@@ -166,6 +172,12 @@ extension StoreState {
     ) throws(APIError) -> (object: JSONValue, created: Bool) {
         guard case .object = body else { throw .badRequest("the body of the request must be a JSON object") }
         try checkSubresource(subresource, type: type)
+        if EventConversion.isEventsAPI(type), let core = typesByKey[EventConversion.coreKey] {
+            var event = body
+            try checkTypeMeta(&event, type: type)
+            return try update(core, namespace: namespace, name: name, subresource: subresource, body: EventConversion.toCore(event),
+                              options: options, ownership: ownership, work: &work)
+        }
         let address = address(type, namespace: namespace, name: name)
         let bodyName = body[path: ["metadata", "name"]]
         if !bodyName.isNull && bodyName != "" && bodyName != .string(name) {

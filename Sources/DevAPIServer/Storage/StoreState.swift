@@ -58,8 +58,13 @@ struct StoreState {
 
     /// The object's bytes as `type`'s version shows them (versions of a custom resource share storage).
     func render(_ object: StoredObject, as type: ResourceType) -> [UInt8] {
-        if object.header.apiVersion == type.apiVersion { return object.bytes }
-        guard var value = try? JSONValue.parse(object.bytes) else { return object.bytes }
+        Self.render(object.bytes, apiVersion: object.header.apiVersion, as: type)
+    }
+
+    static func render(_ bytes: [UInt8], apiVersion: String, as type: ResourceType) -> [UInt8] {
+        if apiVersion == type.apiVersion { return bytes }
+        guard var value = try? JSONValue.parse(bytes) else { return bytes }
+        value = EventConversion.present(value, as: type)
         value["apiVersion"] = .string(type.apiVersion)
         return value.serializedBytes()
     }

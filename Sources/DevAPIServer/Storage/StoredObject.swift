@@ -59,11 +59,15 @@ struct StorageID: Sendable, Hashable {
 }
 
 extension ResourceKey {
-    var storageID: StorageID { StorageID(group: group, plural: plural) }
+    var storageID: StorageID {
+        // Both Event APIs share the core storage (see EventConversion).
+        if group == "events.k8s.io" && plural == "events" { return StorageID(group: "", plural: "events") }
+        return StorageID(group: group, plural: plural)
+    }
 }
 
 extension ResourceType {
-    var storageID: StorageID { StorageID(group: group, plural: plural) }
+    var storageID: StorageID { key.storageID }
 
     /// Field selectors the kind supports besides `metadata.name` and `metadata.namespace`.
     var extraSelectableFields: [String] {
@@ -119,7 +123,11 @@ extension ObjectHeader {
         // extra selectable fields pay for a dictionary.
         var fields: [String: String] = [:]
         for field in type.extraSelectableFields {
-            let value = object[path: field.split(separator: ".").map(String.init)]
+            // Events are stored in the core shape; the events.k8s.io names select the same values.
+            var source = field
+            if source.hasPrefix("regarding.") { source = "involvedObject." + source.dropFirst("regarding.".count) }
+            if source == "reportingController" { source = "reportingComponent" }
+            let value = object[path: source.split(separator: ".").map(String.init)]
             switch value {
             case .string(let s): fields[field] = s
             case .null: fields[field] = ""

@@ -171,11 +171,7 @@ extension StoreState {
         case .bookmark, .error:
             type = event.type
         }
-        var bytes = event.bytes
-        if event.header.apiVersion != watcher.type.apiVersion, var value = try? JSONValue.parse(bytes) {
-            value["apiVersion"] = .string(watcher.type.apiVersion)
-            bytes = value.serializedBytes()
-        }
+        let bytes = Self.render(event.bytes, apiVersion: event.header.apiVersion, as: watcher.type)
         let outcome = watcher.send(WatchEvent(type: type, objectBytes: bytes))
         if !outcome.delivered {
             watchers[watcher.id] = nil
