@@ -103,7 +103,14 @@ public struct CachedObject<Payload: Sendable>: Sendable {
 public struct CompactJSON: Sendable, Hashable {
     public let bytes: [UInt8]
 
-    public init(_ value: JSONValue) { bytes = value.serializedBytes() }
+    public init(_ value: JSONValue) {
+        let serialized = value.serializedBytes()
+        // The serializer over-allocates while writing; keep an exact-size copy, since tens of
+        // thousands of these live as long as the cache.
+        bytes = [UInt8](unsafeUninitializedCapacity: serialized.count) { buffer, initialized in
+            initialized = buffer.initialize(fromContentsOf: serialized)
+        }
+    }
 
     /// The decoded value. The bytes were produced by our own serializer, so they always parse.
     public var value: JSONValue {
