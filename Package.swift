@@ -35,6 +35,7 @@ var targets: [Target] = [
     .target(name: "PlatformAPI", dependencies: ["JSON", "YAML"]),
     .target(name: "PlatformSpecs", dependencies: ["JSON", "PlatformAPI", "YAML"]),
     .target(name: "Probes", dependencies: ["TLS", "JSON", logging, nioCore, nioPosix]),
+    .target(name: "DataTier", dependencies: ["AWS", "PlatformAPI", "JSON", "Probes", logging]),
     .target(name: "PlatformController", dependencies: ["JSON", "KubeAPI", "ControllerRuntime", "PlatformAPI", "PlatformSpecs", logging, serviceLifecycle]),
     .executableTarget(
         name: "medsearch-operator",
@@ -56,6 +57,7 @@ var targets: [Target] = [
     .testTarget(name: "PlatformSpecsTests", dependencies: ["PlatformSpecs", "PlatformAPI", "YAML"]),
     .testTarget(name: "PlatformControllerTests", dependencies: ["PlatformController", "DevAPIServer", "KubeAPI", "KubeConfig", "ControllerRuntime", "PlatformAPI", "PlatformSpecs", "YAML"]),
     .testTarget(name: "ProbesTests", dependencies: ["Probes", "TLS", nioCore, nioPosix]),
+    .testTarget(name: "DataTierTests", dependencies: ["DataTier", "AWS", "PlatformAPI", nioCore, nioPosix, nioHTTP1]),
 ]
 
 // Development convenience: MEDSEARCH_ONLY=YAMLTests,KubeConfigTests builds just those
