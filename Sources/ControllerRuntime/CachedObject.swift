@@ -6,10 +6,10 @@ public struct OwnerRef: Sendable, Hashable {
     public var apiVersion: String
     public var kind: String
     public var name: String
-    public var uid: String
+    public var uid: ObjectUID
     public var controller: Bool
 
-    public init(apiVersion: String, kind: String, name: String, uid: String, controller: Bool = false) {
+    public init(apiVersion: String, kind: String, name: String, uid: ObjectUID, controller: Bool = false) {
         self.apiVersion = apiVersion
         self.kind = kind
         self.name = name
@@ -21,12 +21,12 @@ public struct OwnerRef: Sendable, Hashable {
         guard let uid = json["uid"].stringValue, let name = json["name"].stringValue,
               let kind = json["kind"].stringValue, let apiVersion = json["apiVersion"].stringValue else { return nil }
         let interner = StringInterner.shared
-        self.init(apiVersion: interner.intern(apiVersion), kind: interner.intern(kind), name: name, uid: uid, controller: json["controller"].boolValue ?? false)
+        self.init(apiVersion: interner.intern(apiVersion), kind: interner.intern(kind), name: name, uid: ObjectUID(uid), controller: json["controller"].boolValue ?? false)
     }
 
     /// The JSON form to put in a child's `metadata.ownerReferences`.
     public var json: JSONValue {
-        var value: JSONValue = ["apiVersion": .string(apiVersion), "kind": .string(kind), "name": .string(name), "uid": .string(uid)]
+        var value: JSONValue = ["apiVersion": .string(apiVersion), "kind": .string(kind), "name": .string(name), "uid": .string(uid.description)]
         if controller {
             value["controller"] = true
             value["blockOwnerDeletion"] = true
@@ -39,7 +39,7 @@ public struct OwnerRef: Sendable, Hashable {
 /// it by owner, and decide whether a reconcile or a finalizer step is needed.
 public struct CachedMetadata: Sendable, Hashable {
     public var key: ObjectKey
-    public var uid: String
+    public var uid: ObjectUID
     public var resourceVersion: String
     public var generation: Int64
     public var labels: [String: String]
@@ -47,7 +47,7 @@ public struct CachedMetadata: Sendable, Hashable {
     public var finalizers: [String]
     public var isBeingDeleted: Bool
 
-    public init(key: ObjectKey, uid: String = "", resourceVersion: String = "", generation: Int64 = 0, labels: [String: String] = [:], ownerReferences: [OwnerRef] = [], finalizers: [String] = [], isBeingDeleted: Bool = false) {
+    public init(key: ObjectKey, uid: ObjectUID = "", resourceVersion: String = "", generation: Int64 = 0, labels: [String: String] = [:], ownerReferences: [OwnerRef] = [], finalizers: [String] = [], isBeingDeleted: Bool = false) {
         self.key = key
         self.uid = uid
         self.resourceVersion = resourceVersion
@@ -71,7 +71,7 @@ public struct CachedMetadata: Sendable, Hashable {
         }
         self.init(
             key: ObjectKey(namespace: interner.intern(meta["namespace"].stringValue ?? ""), name: name),
-            uid: meta["uid"].stringValue ?? "",
+            uid: ObjectUID(meta["uid"].stringValue ?? ""),
             resourceVersion: meta["resourceVersion"].stringValue ?? "",
             generation: meta["generation"].intValue ?? 0,
             labels: labels,

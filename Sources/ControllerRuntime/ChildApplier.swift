@@ -76,7 +76,8 @@ public struct ChildApplier: Sendable {
             if let owner, let existing = cached.metadata.controllerReference, existing.uid != owner.uid {
                 throw ApplyError.controlledByAnother(key, kind: type.kind, owner: existing)
             }
-            if cached.payload.desiredHash == prepared[path: ["metadata", "annotations", Self.desiredHashAnnotation]].stringValue {
+            let wanted = prepared[path: ["metadata", "annotations", Self.desiredHashAnnotation]].stringValue.flatMap { UInt64($0, radix: 16) }
+            if let wanted, cached.payload.desiredHash == wanted {
                 return .unchanged
             }
         }

@@ -8,12 +8,13 @@ import Synchronization
 /// About 100 bytes of payload per child instead of ~1 kB of stripped JSON; see
 /// `ChildApplier.apply(_:as:cached:controller:)` for what that trades away.
 public struct ChildSummary: Sendable, Hashable {
-    /// The `medsearch.io/desired-hash` annotation, nil when we never applied the object.
-    public var desiredHash: String?
+    /// The `medsearch.io/desired-hash` annotation (16 hex digits) as a number, nil when we
+    /// never applied the object.
+    public var desiredHash: UInt64?
     /// Only the status paths the transform was asked to keep, or nil.
     public var status: CompactJSON?
 
-    public init(desiredHash: String?, status: CompactJSON?) {
+    public init(desiredHash: UInt64?, status: CompactJSON?) {
         self.desiredHash = desiredHash
         self.status = status
     }
@@ -30,7 +31,7 @@ extension ObjectTransform where Payload == ChildSummary {
                 let value = object[path: ["status", field]]
                 if !value.isNull { status[field] = value }
             }
-            let hash = object[path: ["metadata", "annotations", ChildApplier.desiredHashAnnotation]].stringValue
+            let hash = object[path: ["metadata", "annotations", ChildApplier.desiredHashAnnotation]].stringValue.flatMap { UInt64($0, radix: 16) }
             return CachedObject(metadata: metadata, payload: ChildSummary(desiredHash: hash, status: status.isEmpty ? nil : CompactJSON(.object(status))))
         }
     }

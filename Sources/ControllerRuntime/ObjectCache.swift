@@ -17,7 +17,7 @@ public struct StoreIndex<Payload: Sendable>: Sendable {
 
     /// Objects by the UID of every owner they reference (controller or not).
     public static var ownerUID: StoreIndex {
-        StoreIndex(name: "ownerUID") { $0.metadata.ownerReferences.map(\.uid) }
+        StoreIndex(name: "ownerUID") { $0.metadata.ownerReferences.map(\.uid.description) }
     }
 }
 
@@ -68,8 +68,8 @@ public final class ObjectCache<Payload: Sendable>: Sendable {
     }
 
     /// Keys of the objects owned by `ownerUID`.
-    public func keysOwned(by ownerUID: String) -> [ObjectKey] {
-        contents.withLock { Array($0.indexed["ownerUID"]?[ownerUID] ?? []) }.sorted()
+    public func keysOwned(by ownerUID: ObjectUID) -> [ObjectKey] {
+        contents.withLock { Array($0.indexed["ownerUID"]?[ownerUID.description] ?? []) }.sorted()
     }
 
     /// Stores `object`, returning what it replaced.

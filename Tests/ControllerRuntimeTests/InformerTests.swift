@@ -27,7 +27,7 @@ actor ChangeRecorder<Payload: Sendable> {
 
 @Suite struct ObjectStoreTests {
     func cached(_ namespace: String, _ name: String, rv: String = "1", owner: String? = nil, tier: String = "") -> CachedObject<String> {
-        CachedObject(metadata: CachedMetadata(key: ObjectKey(namespace: namespace, name: name), uid: "uid-\(name)", resourceVersion: rv, ownerReferences: owner.map { [OwnerRef(apiVersion: "v1", kind: "X", name: "o", uid: $0, controller: true)] } ?? []), payload: tier)
+        CachedObject(metadata: CachedMetadata(key: ObjectKey(namespace: namespace, name: name), uid: ObjectUID("uid-\(name)"), resourceVersion: rv, ownerReferences: owner.map { [OwnerRef(apiVersion: "v1", kind: "X", name: "o", uid: ObjectUID($0), controller: true)] } ?? []), payload: tier)
     }
 
     @Test func store_indexesObjectsByNamespaceOwnerAndCustomIndex() {
