@@ -159,4 +159,33 @@ import Testing
         #expect(events.map(\.type) == [.added, .modified])
         #expect(events.allSatisfy { $0.object["apiVersion"] == "v1" })
     }
+
+    @Test func pagination_servesTheFirstPagesSnapshot_despiteLaterUpdatesAndDeletes() throws {
+        let store = StoreFixture.makeStore()
+        for name in ["a", "b", "c", "d"] {
+            _ = try store.create(StoreKeys.configMaps, namespace: "default", body: StoreFixture.configMap(name, data: ["v": "old"]))
+        }
+        let first = try store.list(StoreKeys.configMaps, namespace: "default", options: ListOptions(limit: 2))
+        _ = try store.patch(StoreKeys.configMaps, namespace: "default", name: "c", type: .merge,
+                            body: StoreFixture.patchBytes(["data": ["v": "new"]]))
+        _ = try store.delete(StoreKeys.configMaps, namespace: "default", name: "d")
+        let second = try store.list(StoreKeys.configMaps, namespace: "default",
+                                    options: ListOptions(limit: 2, continueToken: first.continueToken))
+        #expect(second.items.map(\.objectName) == ["c", "d"])
+        #expect(second.items.map { $0[path: ["data", "v"]] } == ["old", "old"])
+    }
+
+    @Test func exactList_atAnEarlierResourceVersion_showsTheStateThen() throws {
+        let store = StoreFixture.makeStore()
+        _ = try store.create(StoreKeys.configMaps, namespace: "default", body: StoreFixture.configMap("a", data: ["v": "1"]))
+        let then = store.currentResourceVersion
+        _ = try store.patch(StoreKeys.configMaps, namespace: "default", name: "a", type: .merge,
+                            body: StoreFixture.patchBytes(["data": ["v": "2"]]))
+        _ = try store.create(StoreKeys.configMaps, namespace: "default", body: StoreFixture.configMap("b"))
+        let past = try store.list(StoreKeys.configMaps, namespace: "default",
+                                  options: ListOptions(resourceVersion: then, resourceVersionMatch: "Exact"))
+        #expect(past.resourceVersion == then)
+        #expect(past.items.map(\.objectName) == ["a"])
+        #expect(past.items.first?[path: ["data", "v"]] == "1")
+    }
 }

@@ -11,10 +11,9 @@ import Synchronization
 /// - Objects are held as serialized JSON plus a small header; memory follows bytes stored.
 ///
 /// Caveats:
-/// - Paginated lists are consistent about which objects exist (younger ones are skipped) but show
-///   the current content of objects changed since the first page.
-/// - `resourceVersionMatch=Exact` can only read the present; older versions answer 410.
-/// - core/v1 and events.k8s.io/v1 Events are stored separately (the real server converts between them).
+/// - Paginated and `resourceVersionMatch=Exact` lists rebuild past states from the watch history,
+///   so they reach back `watchHistory` events, not as far as etcd's compaction window.
+/// - Garbage collection is immediate where kube-controller-manager is "shortly after".
 public final class ObjectStore: Sendable {
     let state: Mutex<StoreState>
     public let configuration: StoreConfiguration

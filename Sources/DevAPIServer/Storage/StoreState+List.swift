@@ -89,14 +89,18 @@ extension StoreState {
             snapshot = token.resourceVersion
             startAfter = token.startAfter
         } else {
-            try checkListResourceVersion(options)
+            snapshot = try checkListResourceVersion(options)
         }
         let limit = (options.limit ?? 0) > 0 ? options.limit! : Int.max
         guard var bucket = buckets[type.storageID] else {
             return ListResult(type: type, itemBytes: [], resourceVersion: String(snapshot))
         }
-        let keys = bucket.orderedKeys()
+        var keys = bucket.orderedKeys()
         buckets[type.storageID] = bucket
+        // An older snapshot is the present with every later change undone, from the history.
+        let pastStates = snapshot < resourceVersion ? states(of: type.storageID, at: snapshot) : [:]
+        let reappearing = pastStates.compactMap { key, state in state != nil && bucket.objects[key] == nil ? key : nil }
+        if !reappearing.isEmpty { keys = (keys + reappearing).sorted() }
         var index = 0
         let lowerBound = startAfter ?? filter.namespace.map { $0 + "/" } ?? ""
         // Binary search to the first key past the continue point (or the namespace's first key).
@@ -114,8 +118,9 @@ extension StoreState {
             let key = keys[index]
             index += 1
             if let namespacePrefix, !key.hasPrefix(namespacePrefix) { break }
-            guard let object = bucket.objects[key], object.header.createdResourceVersion <= snapshot,
-                  filter.matches(object.header) else { continue }
+            let candidate: StoredObject?
+            if let past = pastStates[key] { candidate = past } else { candidate = bucket.objects[key] }
+            guard let object = candidate, filter.matches(object.header) else { continue }
             if items.count < limit {
                 items.append(render(object, as: type))
                 lastKey = key
@@ -147,8 +152,26 @@ extension StoreState {
         return result
     }
 
-    /// resourceVersion / resourceVersionMatch rules of a list without a continue token.
-    func checkListResourceVersion(_ options: ListOptions) throws(APIError) {
+    /// The objects of a storage whose state at `version` differs from now, by key: their
+    /// content then, or nil when they did not exist then. Needs `version >= history.compactedThrough`.
+    func states(of storage: StorageID, at version: Int64) -> [String: StoredObject?] {
+        var states: [String: StoredObject?] = [:]
+        for event in history.events(after: version) where event.storage == storage {
+            let key = event.header.storageKey
+            // The first change after the snapshot tells what the object was at it.
+            if states.keys.contains(key) { continue }
+            if event.type == .added {
+                states[key] = .some(nil)
+            } else if let previous = event.previous, let bytes = event.previousBytes {
+                states[key] = StoredObject(bytes: bytes, header: previous)
+            }
+        }
+        return states
+    }
+
+    /// resourceVersion / resourceVersionMatch rules of a list without a continue token; answers
+    /// the resourceVersion to list at.
+    func checkListResourceVersion(_ options: ListOptions) throws(APIError) -> Int64 {
         let text = options.resourceVersion ?? ""
         let match = options.resourceVersionMatch ?? ""
         if !match.isEmpty && text.isEmpty {
@@ -157,7 +180,7 @@ extension StoreState {
         if !match.isEmpty && match != "NotOlderThan" && match != "Exact" {
             throw .badRequest("resourceVersionMatch: Unsupported value: \"\(match)\": supported values: \"Exact\", \"NotOlderThan\"")
         }
-        guard !text.isEmpty, text != "0" || match == "Exact" else { return }
+        guard !text.isEmpty, text != "0" || match == "Exact" else { return resourceVersion }
         guard let version = Int64(text), version > 0 || match != "Exact" else {
             throw .badRequest("resourceVersion: Invalid value: \"\(text)\": must be a positive integer")
         }
@@ -168,9 +191,13 @@ extension StoreState {
                                                                        message: "Too large resource version", field: "")],
                                                   retryAfterSeconds: 1))
         }
-        // The store keeps only the present; an exact read of the past is answered as compacted.
         if match == "Exact" && version < resourceVersion {
-            throw .expired("too old resource version: \(version) (\(resourceVersion))")
+            // The past is rebuilt from the history; before it, it is compacted as in etcd.
+            if version < history.compactedThrough {
+                throw .expired("too old resource version: \(version) (\(history.compactedThrough + 1))")
+            }
+            return version
         }
+        return resourceVersion
     }
 }

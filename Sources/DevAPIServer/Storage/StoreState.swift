@@ -88,9 +88,8 @@ struct StoreState {
     /// Stores `object` (already complete), emitting the watch event and keeping indexes.
     mutating func put(_ object: JSONValue, type: ResourceType, at address: ObjectAddress, eventType: WatchEventType) {
         let previous = stored(address)
-        let created = previous?.header.createdResourceVersion ?? object["metadata"]["resourceVersion"].stringValue.flatMap { Int64($0) } ?? resourceVersion
         let bytes = object.serializedBytes()
-        let header = ObjectHeader(object: object, type: type, createdResourceVersion: created)
+        let header = ObjectHeader(object: object, type: type)
         if let previous {
             bytesHeld -= previous.bytes.count
             unindexOwners(previous.header, address: address)
@@ -103,7 +102,7 @@ struct StoreState {
         uidIndex[header.uid] = address
         indexOwners(header, address: address)
         record(HistoryEvent(resourceVersion: header.resourceVersion, type: eventType, storage: address.storage,
-                            bytes: bytes, header: header, previous: previous?.header))
+                            bytes: bytes, header: header, previous: previous?.header, previousBytes: previous?.bytes))
     }
 
     /// Removes the object for good and emits DELETED with a fresh resourceVersion.
@@ -121,7 +120,7 @@ struct StoreState {
         header.resourceVersion = version
         let bytes = value.serializedBytes()
         record(HistoryEvent(resourceVersion: version, type: .deleted, storage: address.storage, bytes: bytes,
-                            header: header, previous: object.header))
+                            header: header, previous: object.header, previousBytes: object.bytes))
         for dependent in dependentsByOwner[object.header.uid] ?? [] { work.append(.settle(dependent)) }
         for owner in object.header.ownerReferences {
             if let ownerAddress = uidIndex[owner.uid] { work.append(.settle(ownerAddress)) }

@@ -15,8 +15,6 @@ struct ObjectHeader: Sendable, Hashable {
     var namespace: String
     var uid: String
     var resourceVersion: Int64
-    /// The resourceVersion at which the object was created; paginated lists skip younger objects.
-    var createdResourceVersion: Int64
     var apiVersion: String
     var labels: [String: String]
     /// The values of the kind's field selectors beyond metadata.name / metadata.namespace.
@@ -108,13 +106,12 @@ extension ResourceType {
 
 extension ObjectHeader {
     /// Reads the header out of a full object; `fields` follows the kind's selectable fields.
-    init(object: JSONValue, type: ResourceType, createdResourceVersion: Int64) {
+    init(object: JSONValue, type: ResourceType) {
         let metadata = object["metadata"]
         name = metadata["name"].stringValue ?? ""
         namespace = metadata["namespace"].stringValue ?? ""
         uid = metadata["uid"].stringValue ?? ""
         resourceVersion = Int64(metadata["resourceVersion"].stringValue ?? "") ?? 0
-        self.createdResourceVersion = createdResourceVersion
         apiVersion = object["apiVersion"].stringValue ?? type.apiVersion
         var labels: [String: String] = [:]
         for (key, value) in metadata["labels"].objectValue ?? [:] { labels[key] = value.stringValue ?? "" }

@@ -104,6 +104,9 @@ struct HistoryEvent: Sendable {
     var bytes: [UInt8]
     var header: ObjectHeader
     var previous: ObjectHeader?
+    /// The object before this change; lets a paginated or Exact list rebuild the state at an
+    /// older resourceVersion for as long as the history reaches back.
+    var previousBytes: [UInt8]? = nil
 }
 
 /// The last `capacity` events, oldest first; watches from before them get 410.
