@@ -27,13 +27,16 @@ extension PlatformReconciler {
     }
 
     /// Deletes children this platform controls that its desired state no longer has.
-    func pruneChildren(keeping desired: DesiredChildren, ownerUID: String, namespace: String, subject: EventSubject, context: ReconcileContext) async throws {
+    func pruneChildren(keeping desired: DesiredChildren, owner: CachedMetadata, subject: EventSubject, context: ReconcileContext) async throws {
+        let namespace = owner.key.namespace
+        // UIDs compared as text: the cache's UID type is an implementation detail.
+        let ownerUID = "\(owner.uid)"
         let wanted = Set(desired.children.map { ChildIdentity(kind: $0.kind, key: ObjectKey(namespace: namespace, name: $0.name)) })
         for resource in PlatformResources.ownedKinds {
             guard let store = caches.children[resource.kind] else { continue }
-            let owned = store.keysOwned(by: ownerUID).compactMap { key -> (identity: ChildIdentity, controllerUID: String?)? in
+            let owned = store.keysOwned(by: owner.uid).compactMap { key -> (identity: ChildIdentity, controllerUID: String?)? in
                 guard let cached = store.get(key) else { return nil }
-                return (ChildIdentity(kind: resource.kind, key: key), cached.metadata.controllerReference?.uid)
+                return (ChildIdentity(kind: resource.kind, key: key), cached.metadata.controllerReference.map { "\($0.uid)" })
             }
             for child in ChildPruning.childrenToDelete(desired: wanted, owned: owned, ownerUID: ownerUID) {
                 do {

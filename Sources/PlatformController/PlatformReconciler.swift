@@ -59,7 +59,7 @@ public struct PlatformReconciler: Reconciler {
     private func converge(_ object: JSONValue, metadata: CachedMetadata, context: ReconcileContext) async throws -> Requeue {
         let previous = object["status"].isNull ? PlatformStatus() : PlatformStatus(json: object["status"])
         let generation: Int64? = metadata.generation == 0 ? nil : metadata.generation
-        let subject = EventSubject(apiVersion: PlatformAPIGroup.apiVersion, kind: MedicalSearchPlatform.kind, namespace: metadata.key.namespace, name: metadata.key.name, uid: metadata.uid)
+        let subject = EventSubject(apiVersion: PlatformAPIGroup.apiVersion, kind: MedicalSearchPlatform.kind, namespace: metadata.key.namespace, name: metadata.key.name, uid: "\(metadata.uid)")
 
         let platform: MedicalSearchPlatform
         do {
@@ -95,7 +95,7 @@ public struct PlatformReconciler: Reconciler {
         let owner = OwnerRef(apiVersion: PlatformAPIGroup.apiVersion, kind: MedicalSearchPlatform.kind, name: metadata.key.name, uid: metadata.uid, controller: true)
         do {
             try await applyChildren(desired, owner: owner, namespace: metadata.key.namespace, subject: subject, context: context)
-            try await pruneChildren(keeping: desired, ownerUID: metadata.uid, namespace: metadata.key.namespace, subject: subject, context: context)
+            try await pruneChildren(keeping: desired, owner: metadata, subject: subject, context: context)
         } catch let error as ApplyError {
             let status = PlatformStatusComputation.degraded(previous: previous, reason: "ChildConflict", message: error.description, generation: generation, now: now())
             try await publish(status, previous: previous, key: metadata.key, subject: subject, context: context)

@@ -113,6 +113,58 @@ final class LineLog: Sendable {
         #expect(FileManager.default.fileExists(atPath: "\(directory)/kubeconfig"))
     }
 
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: CommandsEndToEndTests.operatorBinary), "medsearch-operator is not built next to the tests (build the whole package)"))
+    func runCommand_convergesAPlatform_andOnSIGTERMDrainsAndExitsZero() async throws {
+        var configuration = DevAPIServerConfiguration()
+        configuration.port = 0
+        configuration.threads = 1
+        configuration.tls = true
+        configuration.token = "run-test-\(UInt64.random(in: 0...UInt64.max))"
+        configuration.simulationDelay = .milliseconds(200)
+        configuration.logger = .quiet
+        let server = DevAPIServer(configuration: configuration)
+        let endpoint = try await server.start()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("h11-run-\(UUID().uuidString).kubeconfig").path
+        try endpoint.kubeconfig.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let kube = KubernetesAPIClient(connection: try KubeConfigLoader.loadAutomatically(explicitPath: path, context: nil, namespace: nil), logger: .quiet)
+            let client = KubernetesResourceClient(client: kube)
+            // Only install here: the operator under test is the child process.
+            let demo = PlatformDemo(client: client, statusWriter: KubernetesStatusWriter(client: kube), tiers: try Examples.allTiers, platform: try Examples.platform(name: "medsearch", namespace: "medsearch"), output: { _ in }, logger: .quiet)
+            try await demo.install()
+
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Self.operatorBinary)
+            process.arguments = ["run", "--kubeconfig", path, "--metrics-bind-address", "0", "--health-probe-bind-address", "0", "--log-format", "console", "--resync-interval", "1"]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            let exited = AsyncStream.makeStream(of: Int32.self, bufferingPolicy: .bufferingNewest(1))
+            process.terminationHandler = { exited.continuation.yield($0.terminationStatus); exited.continuation.finish() }
+            try process.run()
+            var demoWait = demo
+            demoWait.timeout = .seconds(120)
+            do {
+                try await demoWait.waitUntilReady()
+            } catch {
+                process.terminate()
+                throw error
+            }
+            process.terminate()  // SIGTERM
+            var status: Int32 = -1
+            for await code in exited.stream { status = code }
+            let log = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(status == 0, "run exited \(status): \(log)")
+            #expect(log.contains("workers stopped"))
+            #expect(!log.contains(configuration.token!), "the token never appears in logs")
+        } catch {
+            await server.shutdown()
+            throw error
+        }
+        await server.shutdown()
+    }
+
     @Test func demo_whenNoOperatorReportsReadiness_failsWithAMessageNamingTheLastCondition() async throws {
         try await OperatorHarness.with(namespaces: ["medsearch"], tiers: []) { h in
             // The harness operator sees no tier, so Ready stays False with TierNotFound.
