@@ -87,14 +87,23 @@ public final class EndpointServer: ServiceLifecycle.Service, Sendable {
 
     public func run() async throws {
         try await start()
-        try? await gracefulShutdown()
+        do {
+            try await gracefulShutdown()
+        } catch is CancellationError {
+            // Cancelled rather than shut down gracefully: close all the same.
+        }
         await stop()
     }
 
     /// Closes the listener.
     public func stop() async {
         guard let bound = channel.withLock({ c -> (any Channel)? in defer { c = nil }; return c }) else { return }
-        try? await bound.close()
+        do {
+            try await bound.close()
+        } catch {
+            // Already closed (e.g. the event loop shut down first): nothing left to release.
+            logger.debug("closing the listener failed", metadata: ["error": "\(error)"])
+        }
     }
 }
 
