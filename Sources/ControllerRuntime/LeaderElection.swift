@@ -160,6 +160,13 @@ public struct LeaderElectionStateMachine: Sendable {
         return record
     }
 
+    /// While leading, the instant by which a renewal must have succeeded; an attempt still
+    /// running then is abandoned, so a hung request cannot keep a stale leader leading.
+    public var renewalDeadline: RuntimeInstant? {
+        guard isLeader, let lastRenewal else { return nil }
+        return lastRenewal + timing.renewDeadline
+    }
+
     /// When to try again: every `retryPeriod`, leader or not.
     public func nextAttempt(after now: RuntimeInstant) -> RuntimeInstant { now + timing.retryPeriod }
 

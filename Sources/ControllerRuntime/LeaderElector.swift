@@ -109,7 +109,7 @@ public final class LeaderElector: ServiceLifecycle.Service, Sendable {
 
     private func electionLoop() async throws {
         while !Task.isCancelled {
-            let transition = await attempt()
+            let transition = await attemptWithinRenewDeadline()
             switch transition {
             case .startedLeading?:
                 logger.info("became leader")
@@ -128,6 +128,33 @@ public final class LeaderElector: ServiceLifecycle.Service, Sendable {
         }
     }
 
+    /// Like client-go, a leader's attempt is bounded by the renew deadline: past it the
+    /// attempt is cancelled and counted as failed, which ends leadership.
+    private func attemptWithinRenewDeadline() async -> LeaderElectionStateMachine.Transition? {
+        guard let deadline = machine.withLock({ $0.renewalDeadline }) else { return await attempt() }
+        enum Outcome: Sendable { case finished(LeaderElectionStateMachine.Transition?), deadlinePassed }
+        let outcome = await withTaskGroup(of: Outcome?.self) { group -> Outcome in
+            group.addTask { .finished(await self.attempt()) }
+            group.addTask {
+                do { try await self.clock.sleep(until: deadline) } catch { return nil }
+                return .deadlinePassed
+            }
+            var first: Outcome = .deadlinePassed
+            for await result in group {
+                if let result { first = result; break }
+            }
+            group.cancelAll()
+            return first
+        }
+        switch outcome {
+        case .finished(let transition):
+            return transition
+        case .deadlinePassed:
+            logger.warning("renewing the lease took longer than the renew deadline")
+            return machine.withLock { $0.attemptFailed(now: clock.now) }
+        }
+    }
+
     private func attempt() async -> LeaderElectionStateMachine.Transition? {
         let current: JSONValue?
         do {
@@ -135,9 +162,12 @@ public final class LeaderElector: ServiceLifecycle.Service, Sendable {
         } catch let error as ResourceClientError where error.isNotFound {
             current = nil
         } catch {
+            // An attempt abandoned at the renew deadline leaves the verdict to the caller.
+            if Task.isCancelled { return nil }
             logger.debug("reading the lease failed", metadata: ["error": "\(error)"])
             return machine.withLock { $0.attemptFailed(now: clock.now) }
         }
+        if Task.isCancelled { return nil }
         let decision = machine.withLock { m in
             m.decide(lease: current.map(LeaseRecord.init(lease:)), resourceVersion: current?[path: ["metadata", "resourceVersion"]].stringValue ?? "", now: clock.now, wallNow: clock.wallNow)
         }
@@ -152,6 +182,7 @@ public final class LeaderElector: ServiceLifecycle.Service, Sendable {
             }
             return machine.withLock { $0.writeSucceeded(now: clock.now) }
         } catch {
+            if Task.isCancelled { return nil }
             logger.debug("writing the lease failed", metadata: ["error": "\(error)"])
             return machine.withLock { $0.attemptFailed(now: clock.now) }
         }

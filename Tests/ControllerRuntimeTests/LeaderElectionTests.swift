@@ -125,3 +125,49 @@ import Testing
         try await secondRun.value
     }
 }
+
+/// Delegates to a fake API server, but Lease reads hang (until cancelled) once `hang` is set,
+/// like a request to an unreachable API server.
+final class HangingLeaseClient: ResourceClient {
+    let inner: FakeResourceClient
+    let hang = ManualFlag()
+
+    init(_ inner: FakeResourceClient) { self.inner = inner }
+
+    func list(_ type: APIResource, namespace: String?, limit: Int?, continueToken: String?) async throws -> ObjectListPage { try await inner.list(type, namespace: namespace, limit: limit, continueToken: continueToken) }
+    func watch(_ type: APIResource, namespace: String?, resourceVersion: String) async throws -> AsyncThrowingStream<ResourceWatchEvent, any Error> { try await inner.watch(type, namespace: namespace, resourceVersion: resourceVersion) }
+    func get(_ type: APIResource, namespace: String?, name: String) async throws -> JSONValue {
+        if hang.value {
+            let never = AsyncStream<Void> { _ in }
+            for await _ in never {}
+            throw CancellationError()
+        }
+        return try await inner.get(type, namespace: namespace, name: name)
+    }
+    func create(_ type: APIResource, namespace: String?, object: JSONValue) async throws -> JSONValue { try await inner.create(type, namespace: namespace, object: object) }
+    func replace(_ type: APIResource, namespace: String?, name: String, object: JSONValue) async throws -> JSONValue { try await inner.replace(type, namespace: namespace, name: name, object: object) }
+    func apply(_ type: APIResource, namespace: String?, name: String, object: JSONValue, fieldManager: String, force: Bool) async throws -> JSONValue { try await inner.apply(type, namespace: namespace, name: name, object: object, fieldManager: fieldManager, force: force) }
+    func jsonPatch(_ type: APIResource, namespace: String?, name: String, operations: [JSONValue]) async throws -> JSONValue { try await inner.jsonPatch(type, namespace: namespace, name: name, operations: operations) }
+    func mergePatch(_ type: APIResource, namespace: String?, name: String, patch: JSONValue) async throws -> JSONValue { try await inner.mergePatch(type, namespace: namespace, name: name, patch: patch) }
+    func delete(_ type: APIResource, namespace: String?, name: String) async throws { try await inner.delete(type, namespace: namespace, name: name) }
+}
+
+@Suite(.timeLimit(.minutes(1))) struct LeaderElectorRenewDeadlineTests {
+    @Test func leaderElector_whenRenewalsHang_givesUpLeadershipAtTheRenewDeadline() async throws {
+        let client = HangingLeaseClient(FakeResourceClient())
+        let clock = ManualClock()
+        let elector = LeaderElector(lease: ObjectKey(namespace: "ns", name: "l"), identity: "a", client: client, clock: clock, logger: .quiet)
+        let run = Task { try await elector.run() }
+        try await elector.gate.waitUntilLeading()
+        await clock.waitForSleepers(count: 1)
+        client.hang.set(true)
+        clock.advance(by: .seconds(2))
+        // The hung attempt and its deadline timer (10 s after the last renewal) both wait.
+        await clock.waitForSleepers(count: 1)
+        clock.advance(by: .seconds(7))
+        #expect(elector.gate.isLeading, "still inside the renew deadline")
+        clock.advance(by: .seconds(1))
+        await #expect(throws: LeaderElectionError.self) { try await run.value }
+        #expect(!elector.gate.isLeading)
+    }
+}
