@@ -28,7 +28,11 @@ public actor WorkQueue {
     private var dirty: Set<ObjectKey> = []
     private var processing: [ObjectKey: RuntimeInstant] = [:]
     private var queuedAt: [ObjectKey: RuntimeInstant] = [:]
-    private var waiting: [ObjectKey: (deadline: RuntimeInstant, timer: Task<Void, Never>)] = [:]
+    /// Delayed keys and their deadlines. One timer task sleeps until the earliest of them (a
+    /// delay queue, like kube-rs's scheduler) instead of one sleeping task per key, which at
+    /// thousands of periodic requeues would cost a task each.
+    private var waiting: [ObjectKey: RuntimeInstant] = [:]
+    private var timer: (deadline: RuntimeInstant, task: Task<Void, Never>)?
     private var waiters: [(id: UInt64, continuation: CheckedContinuation<ObjectKey?, Never>)] = []
     private var nextWaiterID: UInt64 = 0
     private var drainWaiters: [CheckedContinuation<Void, Never>] = []
@@ -65,14 +69,9 @@ public actor WorkQueue {
         guard !shuttingDown else { return }
         if delay <= .zero { add(key); return }
         let deadline = clock.now + delay
-        if let pending = waiting[key], pending.deadline <= deadline { return }
-        waiting[key]?.timer.cancel()
-        let clock = self.clock
-        let timer = Task { [weak self] in
-            do { try await clock.sleep(until: deadline) } catch { return }
-            await self?.fireDelayed(key, deadline: deadline)
-        }
-        waiting[key] = (deadline, timer)
+        if let pending = waiting[key], pending <= deadline { return }
+        waiting[key] = deadline
+        scheduleTimer()
     }
 
     /// Queues `key` after its retry delay and counts a retry.
@@ -138,7 +137,8 @@ public actor WorkQueue {
     public func shutDown() {
         stopping.store(true, ordering: .releasing)
         shuttingDown = true
-        for (_, pending) in waiting { pending.timer.cancel() }
+        timer?.task.cancel()
+        timer = nil
         waiting = [:]
         let parked = waiters
         waiters = []
@@ -204,10 +204,32 @@ public actor WorkQueue {
         }
     }
 
-    private func fireDelayed(_ key: ObjectKey, deadline: RuntimeInstant) {
-        guard let pending = waiting[key], pending.deadline == deadline else { return }
-        waiting.removeValue(forKey: key)
-        add(key)
+    /// Makes sure the timer wakes at the earliest pending deadline.
+    private func scheduleTimer() {
+        guard let earliest = waiting.values.min() else {
+            timer?.task.cancel()
+            timer = nil
+            return
+        }
+        if let timer, timer.deadline <= earliest { return }
+        timer?.task.cancel()
+        let clock = self.clock
+        let task = Task { [weak self] in
+            do { try await clock.sleep(until: earliest) } catch { return }
+            await self?.fireDueKeys()
+        }
+        timer = (earliest, task)
+    }
+
+    private func fireDueKeys() {
+        timer = nil
+        let now = clock.now
+        let due = waiting.filter { $0.value <= now }.sorted { ($0.value, $0.key) < ($1.value, $1.key) }
+        for (key, _) in due {
+            waiting.removeValue(forKey: key)
+            add(key)
+        }
+        scheduleTimer()
     }
 
     private func cancelWaiter(_ id: UInt64) {

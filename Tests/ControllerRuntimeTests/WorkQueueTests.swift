@@ -142,6 +142,20 @@ import Testing
         #expect(await queue.delayedCount == 0)
     }
 
+    @Test func workQueue_manyDelayedKeys_shareOneTimerAndFireInDeadlineOrder() async {
+        let clock = ManualClock()
+        let queue = WorkQueue(name: "t", clock: clock)
+        for i in 1...100 { await queue.add(ObjectKey(namespace: "ns", name: "k\(i)"), after: .seconds(i)) }
+        await clock.waitForSleepers(count: 1)
+        #expect(clock.sleeperCount == 1, "one timer for every delayed key")
+        clock.advance(by: .seconds(3))
+        var fired: [String] = []
+        for _ in 0..<3 { if let key = await queue.next() { fired.append(key.name) } }
+        #expect(fired == ["k1", "k2", "k3"])
+        await clock.waitForSleepers(count: 1)
+        #expect(await queue.delayedCount == 97)
+    }
+
     @Test func workQueue_addRateLimited_backsOffPerKeyAndForgetResets() async {
         let queue = WorkQueue(name: "t", clock: ManualClock())
         #expect(await queue.addRateLimited(a) == .milliseconds(5))
