@@ -45,6 +45,29 @@ import Testing
         #expect(required?.details?.causes.contains { $0.reason == "FieldValueRequired" } == true)
     }
 
+    @Test func customResource_update_isCheckedAgainstTransitionRulesUsingTheStoredObject() throws {
+        let store = StoreFixture.makeStore()
+        var crd = StoreFixture.widgetCRD()
+        let sizePath = ["spec", "versions"]
+        var versions = crd[path: sizePath].arrayValue ?? []
+        versions[0][path: ["schema", "openAPIV3Schema", "properties", "spec", "properties", "size", "x-kubernetes-validations"]] =
+            [["rule": "self >= oldSelf", "message": "widgets cannot shrink"]]
+        crd[path: sizePath] = .array(versions)
+        _ = try store.create(StoreKeys.crds, namespace: nil, body: crd)
+        _ = try store.create(StoreKeys.widgets, namespace: "default", body: StoreFixture.widget("w", size: 5))
+
+        let shrink = #expect(throws: APIError.self) {
+            try store.patch(StoreKeys.widgets, namespace: "default", name: "w", type: .merge,
+                            body: Array(#"{"spec":{"size":3}}"#.utf8))
+        }
+        #expect(shrink?.code == 422)
+        #expect(shrink?.details?.causes.contains { $0.field == "spec.size" && $0.message.contains("cannot shrink") } == true)
+
+        let grown = try store.patch(StoreKeys.widgets, namespace: "default", name: "w", type: .merge,
+                                    body: Array(#"{"spec":{"size":7}}"#.utf8))
+        #expect(grown.object[path: ["spec", "size"]] == 7)
+    }
+
     @Test func customResource_getsDefaults_andLosesUnknownFields() throws {
         let store = StoreFixture.makeStore()
         _ = try store.create(StoreKeys.crds, namespace: nil, body: StoreFixture.widgetCRD())

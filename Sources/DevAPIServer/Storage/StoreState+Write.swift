@@ -146,7 +146,11 @@ extension StoreState {
     }
 
     /// Prunes, defaults and validates a custom resource against its CRD's structural schema.
-    func validateAgainstSchema(_ object: inout JSONValue, type: ResourceType, name: String, strict: Bool) throws(APIError) {
+    /// `old` is the stored object on updates, so CEL transition rules (`oldSelf`) are checked
+    /// as the real server checks them; on create there is no old object and they are skipped.
+    func validateAgainstSchema(
+        _ object: inout JSONValue, type: ResourceType, name: String, strict: Bool, old: JSONValue? = nil
+    ) throws(APIError) {
         guard let schema = schemas[type.key] else { return }
         // apiVersion and kind are the server's, not the schema's, to keep.
         let apiVersion = object["apiVersion"], kind = object["kind"]
@@ -157,7 +161,7 @@ extension StoreState {
         schema.applyDefaults(to: &object)
         object["apiVersion"] = apiVersion
         object["kind"] = kind
-        let errors = schema.validate(object).filter { !$0.field.hasPrefix("metadata") && $0.field != "apiVersion" && $0.field != "kind" }
+        let errors = schema.validate(object, old: old).filter { !$0.field.hasPrefix("metadata") && $0.field != "apiVersion" && $0.field != "kind" }
         if !errors.isEmpty {
             throw .invalid(type, name, errors.map { StatusCause(reason: $0.reason, message: $0.message, field: $0.field) })
         }
@@ -260,7 +264,7 @@ extension StoreState {
             if subresource == nil { try prepareCustomResourceDefinition(&object, type: type) }
         }
         try validateAgainstSchema(&object, type: type, name: object[path: ["metadata", "name"]].stringValue ?? "",
-                                  strict: strict && subresource == nil)
+                                  strict: strict && subresource == nil, old: old)
         let labelCauses = LabelValidation.causes(object[path: ["metadata", "labels"]])
             + (subresource == nil ? BuiltInValidation.causes(for: object, type: type) : [])
         if !labelCauses.isEmpty {
