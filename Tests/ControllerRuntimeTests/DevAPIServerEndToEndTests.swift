@@ -208,6 +208,33 @@ func withDevAPIServer<T>(restMetrics: RuntimeMetrics? = nil, _ body: (DevAPIServ
         }
     }
 
+    @Test func finalizer_onTheDevServer_addsCleansUpAndRemovesOnlyItsOwnEntry() async throws {
+        try await withDevAPIServer { _, client in
+            let finalizer = "platform.medsearch.io/cleanup"
+            _ = try await client.create(.configMaps, namespace: "ns", object: Fixture.configMap("ns", "prod"))
+            let guardian = FinalizerGuard(finalizer: finalizer, resource: .configMaps, client: client)
+            func metadata() async throws -> CachedMetadata {
+                try #require(CachedMetadata(object: try await client.get(.configMaps, namespace: "ns", name: "prod")))
+            }
+            _ = try await guardian.reconcile(try await metadata(), apply: { .done }, cleanup: { .done })
+            _ = try await guardian.reconcile(try await metadata(), apply: { .done }, cleanup: { .done })
+            #expect(try await metadata().finalizers == [finalizer])
+
+            // Another controller's finalizer arrives after ours; deletion must wait for both.
+            _ = try await client.jsonPatch(.configMaps, namespace: "ns", name: "prod", operations: [["op": "add", "path": "/metadata/finalizers/-", "value": "other.io/keep"]])
+            try await client.delete(.configMaps, namespace: "ns", name: "prod")
+            let deleting = try await metadata()
+            #expect(deleting.isBeingDeleted)
+            let cleaned = CallLog<Int>()
+            _ = try await guardian.reconcile(deleting, apply: { Issue.record("no apply while deleting"); return .done }, cleanup: { await cleaned.append(1); return .done })
+            #expect(await cleaned.count == 1)
+            #expect(try await metadata().finalizers == ["other.io/keep"])
+
+            _ = try await client.jsonPatch(.configMaps, namespace: "ns", name: "prod", operations: [["op": "remove", "path": "/metadata/finalizers/0"]])
+            await #expect(throws: ResourceClientError.self) { try await client.get(.configMaps, namespace: "ns", name: "prod") }
+        }
+    }
+
     @Test func leaderElection_onTheDevServer_secondReplicaTakesOverAfterTheFirstReleases() async throws {
         try await withDevAPIServer { _, client in
             let clock = ManualClock()
