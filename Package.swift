@@ -57,7 +57,7 @@ var targets: [Target] = [
     .testTarget(name: "PlatformSpecsTests", dependencies: ["PlatformSpecs", "PlatformAPI", "YAML"]),
     .testTarget(name: "PlatformControllerTests", dependencies: ["PlatformController", "DevAPIServer", "KubeAPI", "KubeConfig", "ControllerRuntime", "PlatformAPI", "PlatformSpecs", "YAML"]),
     .testTarget(name: "ProbesTests", dependencies: ["Probes", "TLS", nioCore, nioPosix]),
-    .testTarget(name: "DataTierTests", dependencies: ["DataTier", "AWS", "PlatformAPI", "YAML", "HTTPTransport", nioCore, nioPosix, nioHTTP1]),
+    .testTarget(name: "DataTierTests", dependencies: ["DataTier", "AWS", "AWSSigning", "PlatformAPI", "YAML", "HTTPTransport", nioCore, nioPosix, nioHTTP1]),
 ]
 
 // Development convenience: MEDSEARCH_ONLY=YAMLTests,KubeConfigTests builds just those

@@ -1,0 +1,149 @@
+import AWSSigning
+import Foundation
+import HTTPTransport
+import Synchronization
+
+@testable import AWS
+
+/// pids of moto servers this test process started, killed when it exits.
+private let startedMotoPIDs = Mutex<[Int32]>([])
+
+/// A moto_server on 127.0.0.1 for one test suite: free port, started through
+/// scripts/moto/serve-for-tests (which also stops it if this process dies), ready when
+/// `start` returns, stopped by `stop()` or at process exit.
+final class MotoServer: Sendable {
+    let port: Int
+    private let pid: Int32
+
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    private init(port: Int, pid: Int32) {
+        self.port = port
+        self.pid = pid
+    }
+
+    /// True when `moto_server` is on PATH; integration suites are enabled by it.
+    static let isInstalled: Bool = {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        return path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/moto_server") }
+    }()
+
+    static let repositoryRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<4 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    static func start(transport: HTTPTransport) async throws -> MotoServer {
+        let probe = try await LoopbackServer.start { _ in ScriptedResponse(status: 204) }
+        let port = probe.port
+        await probe.stop()
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "\(repositoryRoot)/scripts/moto/serve-for-tests")
+        process.arguments = [String(port), String(ProcessInfo.processInfo.processIdentifier)]
+        // swift test reads the runner's output until every writer closes it; the watchdog
+        // outlives the runner briefly, so it must not hold those pipes.
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let pid = process.processIdentifier
+        startedMotoPIDs.withLock { pids in
+            if pids.isEmpty {
+                atexit {
+                    for pid in startedMotoPIDs.withLock({ $0 }) { kill(pid, SIGTERM) }
+                }
+            }
+            pids.append(pid)
+        }
+        let server = MotoServer(port: port, pid: pid)
+        // Readiness: moto answers its own API once Flask is serving. Start-up takes a few
+        // seconds on a busy machine; give up after a minute.
+        for _ in 0..<600 {
+            if let response = try? await transport.send(
+                HTTPRequest(method: "GET", url: server.baseURL + "/moto-api/data.json", timeout: .seconds(2))),
+                response.status == 200
+            {
+                return server
+            }
+            if !process.isRunning { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        server.stop()
+        throw MotoStartError(message: "moto_server did not become ready on port \(port)")
+    }
+
+    func stop() {
+        kill(pid, SIGTERM)
+        startedMotoPIDs.withLock { $0.removeAll { $0 == pid } }
+    }
+
+    /// Turns on moto's request authentication: after `unauthenticatedRequests` more requests,
+    /// every request must be signed by an access key moto's IAM knows.
+    func resetAuth(unauthenticatedRequests: Int, transport: HTTPTransport) async throws {
+        let response = try await transport.send(
+            HTTPRequest(
+                method: "POST", url: baseURL + "/moto-api/reset-auth", body: Array(String(unauthenticatedRequests).utf8)))
+        guard response.status == 200 else { throw MotoStartError(message: "reset-auth answered \(response.status)") }
+    }
+
+    /// A client for every service pointed at this server, with fixed test keys.
+    func client(
+        transport: HTTPTransport, region: String = "us-east-1",
+        credentials: AWSCredentials = AWSCredentials(accessKeyId: "AKIDMOTOTEST", secretAccessKey: "moto-test-secret"),
+        retryStrategy: RetryStrategy = .standard
+    ) -> AWSClient {
+        AWSClient(
+            region: region, endpoints: EndpointResolver(region: region, environment: ["AWS_ENDPOINT_URL": baseURL]),
+            credentials: StaticCredentialsProvider(credentials), transport: transport, retryStrategy: retryStrategy,
+            sleep: { _ in })
+    }
+}
+
+struct MotoStartError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
+/// Starts one moto_server lazily and hands the same one to every test of a suite.
+actor MotoLease {
+    private var server: Task<MotoServer, any Error>?
+    let transport: HTTPTransport
+
+    init(transport: HTTPTransport) { self.transport = transport }
+
+    func get() async throws -> MotoServer {
+        if let server { return try await server.value }
+        let transport = self.transport
+        let task = Task { try await MotoServer.start(transport: transport) }
+        server = task
+        return try await task.value
+    }
+}
+
+extension AWSService {
+    /// Services the tests need for set-up only (EC2 subnets, IAM users), not part of the client.
+    static let ec2ForTests = AWSService(
+        endpointPrefix: "ec2", signingName: "ec2", environmentSuffix: "EC2", apiVersion: "2016-11-15")
+    static let iamForTests = AWSService(
+        endpointPrefix: "iam", signingName: "iam", environmentSuffix: "IAM", apiVersion: "2010-05-08")
+}
+
+extension AWSClient {
+    /// A VPC with two subnets in different zones, as RDS and ElastiCache subnet groups need.
+    func makeTestSubnets() async throws -> [String] {
+        var vpc = QueryParameters(action: "CreateVpc", version: AWSService.ec2ForTests.apiVersion)
+        vpc.add("CidrBlock", "10.42.0.0/16")
+        let vpcId = try await query(.ec2ForTests, vpc).firstDescendant("vpcId")?.text ?? ""
+        var subnets: [String] = []
+        for (index, zone) in ["\(region)a", "\(region)b"].enumerated() {
+            var p = QueryParameters(action: "CreateSubnet", version: AWSService.ec2ForTests.apiVersion)
+            p.add("VpcId", vpcId)
+            p.add("CidrBlock", "10.42.\(index).0/24")
+            p.add("AvailabilityZone", zone)
+            subnets.append(try await query(.ec2ForTests, p).firstDescendant("subnetId")?.text ?? "")
+        }
+        return subnets
+    }
+}
