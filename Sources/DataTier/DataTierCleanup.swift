@@ -21,6 +21,8 @@ extension DataTierReconciler {
         var conditions = platform.status?.conditions ?? []
         var applied: [String] = []
         var pending = false
+        // Components whose condition already carries an AWS error, which a summary must not overwrite.
+        var failed: Set<DataTierComponent> = []
         let time = now()
         func set(_ component: DataTierComponent, _ status: ConditionStatus, _ reason: String, _ message: String) {
             Conditions.set(component.conditionType, status, reason: reason, message: message, generation: platform.generation, now: time, in: &conditions)
@@ -28,6 +30,7 @@ extension DataTierReconciler {
         func fail(_ component: DataTierComponent, _ error: AWSError) {
             let (reason, message) = AWSStatusMapping.reason(for: error)
             set(component, .false, reason, message)
+            failed.insert(component)
             pending = true
         }
         let retainedTag = [AWSTag(key: DataTierNames.retainedFromTagKey, value: names.owner)]
@@ -60,7 +63,7 @@ extension DataTierReconciler {
                     } catch where error.isNotFound {} catch { fail(.database, error) }
                 }
                 await retainSecret(names.databaseSecret, tags: retainedTag)
-                if !pending { set(.database, .false, "Retained", "DB instance \(names.dbInstance) retained (untagged from the platform)") }
+                if !failed.contains(.database) { set(.database, .false, "Retained", "DB instance \(names.dbInstance) retained (untagged from the platform)") }
             case .snapshotThenDelete, .delete:
                 let replicas = ours.filter { $0.identifier != names.dbInstance }
                 let primary = ours.first { $0.identifier == names.dbInstance }
@@ -96,9 +99,9 @@ extension DataTierReconciler {
                 } else {
                     do { try await aws.rds.deleteDBSubnetGroup(name: names.dbSubnetGroup) } catch where error.isNotFound {} catch { fail(.database, error) }
                     if platform.spec.database.adoptInstanceIdentifier == nil {
-                        await deleteSecret(names.databaseSecret, pending: &pending, onError: { fail(.database, $0) })
+                        await deleteSecret(names.databaseSecret, onError: { fail(.database, $0) })
                     }
-                    if !pending { set(.database, .false, "Deleted", "DB instance \(names.dbInstance) deleted") }
+                    if !failed.contains(.database) { set(.database, .false, "Deleted", "DB instance \(names.dbInstance) deleted") }
                 }
             }
         }
@@ -128,7 +131,7 @@ extension DataTierReconciler {
                     } catch where error.isNotFound {} catch { fail(.cache, error) }
                 }
                 await retainSecret(names.cacheSecret, tags: retainedTag)
-                if !pending || group == nil { set(.cache, .false, "Retained", "replication group \(names.replicationGroup) retained (untagged from the platform)") }
+                if !failed.contains(.cache) { set(.cache, .false, "Retained", "replication group \(names.replicationGroup) retained (untagged from the platform)") }
             case .snapshotThenDelete, .delete:
                 if let g = group {
                     pending = true
@@ -143,15 +146,13 @@ extension DataTierReconciler {
                         } catch where error.isNotFound {} catch { fail(.cache, error) }
                     }
                 } else {
-                    var cachePending = false
                     do { try await aws.elastiCache.deleteCacheSubnetGroup(name: names.cacheSubnetGroup) } catch where error.isNotFound {} catch {
                         fail(.cache, error)
-                        cachePending = true
                     }
                     if platform.spec.cache.adoptReplicationGroupId == nil {
-                        await deleteSecret(names.cacheSecret, pending: &cachePending, onError: { fail(.cache, $0) })
+                        await deleteSecret(names.cacheSecret, onError: { fail(.cache, $0) })
                     }
-                    if !cachePending { set(.cache, .false, "Deleted", "replication group \(names.replicationGroup) deleted") }
+                    if !failed.contains(.cache) { set(.cache, .false, "Deleted", "replication group \(names.replicationGroup) deleted") }
                 }
             }
         }
@@ -204,8 +205,8 @@ extension DataTierReconciler {
                 pending = true
             }
         }
-        if Conditions.find(.storageReady, in: conditions)?.reason.isEmpty != false || storageReason != "Retained" || !storageMessages.isEmpty {
-            set(.storage, .false, storageReason, storageMessages.joined(separator: "; "))
+        if !failed.contains(.storage) {
+            set(.storage, .false, storageReason, storageMessages.isEmpty ? "no buckets left" : storageMessages.joined(separator: "; "))
         }
 
         for action in applied { logger.info("data tier cleanup", metadata: ["platform": "\(names.owner)", "step": "\(action)"]) }
@@ -222,7 +223,7 @@ extension DataTierReconciler {
         do { try await aws.secretsManager.tagResource(id: name, tags: tags) } catch {}
     }
 
-    private func deleteSecret(_ name: String, pending: inout Bool, onError: (AWSError) -> Void) async {
+    private func deleteSecret(_ name: String, onError: (AWSError) -> Void) async {
         do {
             // A recovery window rather than force-delete: a mistaken deletion can be undone for 7 days.
             _ = try await aws.secretsManager.deleteSecret(id: name, recoveryWindowInDays: 7)
@@ -231,7 +232,6 @@ extension DataTierReconciler {
             secrets[name] = nil
         } catch {
             onError(error)
-            pending = true
         }
     }
 }

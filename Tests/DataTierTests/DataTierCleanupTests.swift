@@ -137,3 +137,17 @@ import Testing
         #expect(outcome.done)
     }
 }
+
+extension DataTierCleanupTests {
+    @Test func cleanup_whenAWSRefusesADelete_reportsTheCodeAndTriesAgainNextPass() async throws {
+        let (r, platform, tier) = try await provisioned(tier: "dev", database: "Delete", cache: "Retain", storage: "Retain")
+        cloud.inject("InvalidDBInstanceState", on: "DeleteDBInstance", message: "Instance is not available")
+        let first = await r.cleanup(platform: platform, tier: tier)
+        #expect(!first.done)
+        #expect(Conditions.find(.databaseReady, in: first.conditions)?.reason == "InvalidDBInstanceState")
+        #expect(Conditions.find(.cacheReady, in: first.conditions)?.reason == "Retained")
+        let outcomes = await cleanupUntilDone(r, platform, tier)
+        #expect(outcomes.last?.done == true)
+        #expect(Conditions.find(.databaseReady, in: outcomes.last?.conditions ?? [])?.reason == "Deleted")
+    }
+}
