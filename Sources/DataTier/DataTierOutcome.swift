@@ -34,6 +34,8 @@ public struct DataTierEndpoints: Sendable, Equatable {
     public var databaseReader: Endpoint?
     public var cache: Endpoint?
     public var buckets: [BucketRole: String] = [:]
+    /// The PostgreSQL database the services use (`spec.database.databaseName`).
+    public var databaseName: String = "medsearch"
     public init() {}
 
     /// Entries for `PlatformStatus.endpoints` (`database`, `databaseReader`, `cache`, `bucket.documents`, …).
@@ -104,6 +106,35 @@ public struct S3BucketProbe: DataPlaneProbe {
         } catch {
             let (reason, message) = AWSStatusMapping.reason(for: error)
             return ProbeResult(target: target, outcome: .unhealthy(ProbeFailure(stage: .query, reason: reason, message: message)))
+        }
+    }
+}
+
+/// The probes a ready data tier gets by default: PostgreSQL on the writer, Redis on the
+/// primary (with the AUTH token when there is one) and HeadBucket on the documents bucket.
+public enum DataTierProbes {
+    /// A factory for `DataTierReconciler(probes:)`. TLS modes are the caller's: RDS and
+    /// ElastiCache with in-transit encryption need `.required(...)` trusting the AWS CAs.
+    public static func standard(
+        s3: any S3API, databaseTLS: ProbeTLSMode, cacheTLS: ProbeTLSMode, timeout: Duration = .seconds(10),
+        endpointOverrides: ProbeEndpointOverrides = ProbeEndpointOverrides()
+    ) -> DataTierProbeFactory {
+        { endpoints, credentials in
+            var probes: [any DataPlaneProbe] = []
+            if let db = endpoints.databaseWriter, let user = credentials["DATABASE_USERNAME"], let password = credentials["DATABASE_PASSWORD"] {
+                probes.append(PostgreSQLProbe(configuration: PostgreSQLProbeConfiguration(
+                    host: db.host, port: Int(db.port), user: user, password: password, database: endpoints.databaseName,
+                    tls: databaseTLS, timeout: timeout, endpointOverrides: endpointOverrides)))
+            }
+            if let cache = endpoints.cache {
+                probes.append(RedisProbe(configuration: RedisProbeConfiguration(
+                    host: cache.host, port: Int(cache.port), password: credentials["REDIS_AUTH_TOKEN"], tls: cacheTLS,
+                    timeout: timeout, endpointOverrides: endpointOverrides)))
+            }
+            if let documents = endpoints.buckets[.documents] {
+                probes.append(S3BucketProbe(s3: s3, bucket: documents))
+            }
+            return probes
         }
     }
 }

@@ -197,6 +197,7 @@ public actor DataTierReconciler {
             endpoints.cache = Endpoint(host: host, port: Int64(group.primaryEndpointPort ?? group.configurationEndpointPort ?? 6379))
         }
         endpoints.buckets = names.buckets
+        endpoints.databaseName = platform.spec.database.databaseName
 
         var values: [String: String] = [:]
         var references: [String: String] = [:]

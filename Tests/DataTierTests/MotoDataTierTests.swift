@@ -160,6 +160,31 @@ struct MotoDataTierTests {
         #expect(Conditions.find(.cacheReady, in: last?.conditions ?? [])?.reason == "Deleting")
     }
 
+    @Test func cleanup_withSnapshot_deletesTheDatabaseAfterAFinalSnapshotAndRetainsBuckets() async throws {
+        let rig = try await rig()
+        defer { Task { await rig.proxy.stop() } }
+        var platform = try uniquePlatform(tier: "dev", policies: ("Snapshot", "Retain", "Retain"))
+        let tier = try Fixtures.tier("dev")
+        _ = await reconcileUntilReady(rig, &platform, tier: tier)
+        let names = DataTierNames(platform: platform)
+        var last: CleanupOutcome?
+        for _ in 0..<4 {
+            last = await rig.reconciler.cleanup(platform: platform, tier: tier)
+            if last?.done == true { break }
+            rig.clock.advance(31)
+        }
+        #expect(last?.done == true, "\(last?.conditions.map { "\($0.type) \($0.reason) \($0.message)" } ?? [])")
+        var describe = QueryParameters(action: "DescribeDBSnapshots", version: AWSService.rds.apiVersion)
+        describe.add("DBSnapshotIdentifier", names.finalDBSnapshot)
+        let snapshots = try await rig.client.query(.rds, describe)
+        #expect(snapshots.firstDescendant("DBSnapshotIdentifier")?.text == names.finalDBSnapshot)
+        #expect(try await rig.aws.rds.describeDBInstances(identifiers: [names.dbInstance]).allSatisfy { $0.status == "deleting" })
+        for name in names.buckets.values {
+            let tags = try await rig.aws.s3.getBucketTagging(name) ?? []
+            #expect(tags.contains(AWSTag(key: DataTierNames.retainedFromTagKey, value: names.owner)))
+        }
+    }
+
     @Test func reconcile_withWrongCredentials_reportsTheAWSErrorCodeAndNoSecret() async throws {
         let server = try await MotoServer.start(transport: transport)
         defer { server.stop() }
