@@ -185,6 +185,25 @@ struct MotoDataTierTests {
         }
     }
 
+    @Test func reconcile_whenModifyReplicationGroupFails_reportsItOnCacheReadyAndKeepsTheRestReady() async throws {
+        let rig = try await rig()
+        defer { Task { await rig.proxy.stop() } }
+        var platform = try uniquePlatform(tier: "dev")
+        var tier = try Fixtures.tier("dev")
+        _ = await reconcileUntilReady(rig, &platform, tier: tier)
+        tier.spec.cache.nodeType = "cache.t3.small"
+        rig.clock.advance(31)
+        // moto answers ModifyReplicationGroup with an HTML 500 (the client retries it first).
+        let outcome = await rig.reconciler.reconcile(platform: platform, tier: tier)
+        #expect(rig.proxy.count(of: "ModifyReplicationGroup") >= 1)
+        let cache = try #require(Conditions.find(.cacheReady, in: outcome.conditions))
+        #expect(cache.status == .false)
+        #expect(cache.reason == "InternalFailure")
+        #expect(Conditions.find(.databaseReady, in: outcome.conditions)?.status == .true)
+        #expect(Conditions.find(.storageReady, in: outcome.conditions)?.status == .true)
+        #expect(outcome.requeueAfter != nil)
+    }
+
     @Test func reconcile_withWrongCredentials_reportsTheAWSErrorCodeAndNoSecret() async throws {
         let server = try await MotoServer.start(transport: transport)
         defer { server.stop() }
