@@ -52,7 +52,7 @@ var targets: [Target] = [
     .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI", "DevAPIServer", "TLS", nioCore, nioPosix, nioHTTP1]),
     .testTarget(name: "APIMachineryTests", dependencies: ["APIMachinery"]),
     .testTarget(name: "DevAPIServerTests", dependencies: ["DevAPIServer", "KubeAPI", "TLS", nioCore, nioPosix, nioHTTP1]),
-    .testTarget(name: "ControllerRuntimeTests", dependencies: ["ControllerRuntime", "KubeAPI", "DevAPIServer"]),
+    .testTarget(name: "ControllerRuntimeTests", dependencies: ["ControllerRuntime", "KubeAPI", "DevAPIServer", "HTTPTransport"]),
     .testTarget(name: "PlatformAPITests", dependencies: ["PlatformAPI", "APIMachinery", "YAML"]),
     .testTarget(name: "PlatformSpecsTests", dependencies: ["PlatformSpecs", "PlatformAPI", "YAML"]),
     .testTarget(name: "PlatformControllerTests", dependencies: ["PlatformController", "DevAPIServer", "KubeAPI", "KubeConfig", "ControllerRuntime", "PlatformAPI", "PlatformSpecs", "YAML"]),
