@@ -62,15 +62,15 @@ struct DemoCommand: AsyncParsableCommand {
         configuration.logger = logger
         let server = DevAPIServer(configuration: configuration)
         let endpoint = try await server.start()
-        print("dev API server listening on \(endpoint.baseURL) (TLS, bearer token)")
-        print("export KUBECONFIG=\(kubeconfigPath)")
+        Self.say("dev API server listening on \(endpoint.baseURL) (TLS, bearer token)")
+        Self.say("export KUBECONFIG=\(kubeconfigPath)")
 
         do {
             let connection = try KubeConfigLoader.loadAutomatically(explicitPath: kubeconfigPath, context: nil, namespace: nil)
             let kube = KubernetesAPIClient(connection: connection, logger: logger)
             var demo = PlatformDemo(
                 client: KubernetesResourceClient(client: kube), statusWriter: KubernetesStatusWriter(client: kube),
-                tiers: tiers, platform: platform, output: { print($0) }, logger: logger)
+                tiers: tiers, platform: platform, output: { Self.say($0) }, logger: logger)
             demo.timeout = Duration.seconds(timeout)
             let (running, tree) = try await demo.run()
             var colored = tree
@@ -89,6 +89,7 @@ struct DemoCommand: AsyncParsableCommand {
                       medsearch-operator status \(key.name) -n \(key.namespace)
                     Press Ctrl-C to stop.
                     """)
+                fflush(nil)
                 await SignalWaiter.waitForInterrupt()
                 print("stopping")
             }
@@ -98,6 +99,13 @@ struct DemoCommand: AsyncParsableCommand {
             throw error
         }
         await server.shutdown()
+    }
+
+    /// Prints and flushes at once: piped into a CI log, progress would otherwise arrive
+    /// only when the demo ends.
+    static func say(_ line: String) {
+        print(line)
+        fflush(nil)
     }
 
     static func randomToken() -> String {

@@ -143,6 +143,12 @@ import Testing
             let ready = try #require(try await h.condition(.ready, "medsearch", "medsearch"))
             #expect(ready.message.contains("spec.database.storageEncrypted"))
             #expect(try await h.children(in: "medsearch").isEmpty)
+            // No hot loop: going quiet at all proves it, and resyncs write nothing more.
+            try await h.settle()
+            let quiet = h.writes.excludingEvents.count
+            for _ in 0..<3 { await h.platformOperator.controller.queue.add(ObjectKey(namespace: "medsearch", name: "medsearch")) }
+            try await h.settle()
+            #expect(h.writes.excludingEvents.count == quiet)
 
             platform[path: ["spec", "database", "storageEncrypted"]] = nil
             try await h.applyPlatform(platform)
