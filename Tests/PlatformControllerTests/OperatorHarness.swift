@@ -104,7 +104,7 @@ final class OperatorHarness: Sendable {
     /// Generous: CI runs everything on two shared cores.
     static let deadline: Duration = .seconds(90)
 
-    init(namespaces: [String], tiers: [JSONValue]? = nil, tls: Bool = false) async throws {
+    init(namespaces: [String], tiers: [JSONValue]? = nil, tls: Bool = false, cleanup: any PlatformCleanup = NoExternalResources()) async throws {
         var configuration = DevAPIServerConfiguration()
         configuration.host = "127.0.0.1"
         configuration.port = 0
@@ -140,6 +140,7 @@ final class OperatorHarness: Sendable {
         var options = PlatformOperatorOptions()
         options.resyncInterval = .seconds(1)
         options.instance = "test"
+        options.cleanup = cleanup
         running = InProcessOperator(PlatformOperator(
             client: RecordingResourceClient(inner: plain, writes: writes),
             statusWriter: RecordingStatusWriter(inner: KubernetesStatusWriter(client: kube), writes: writes),
@@ -153,8 +154,8 @@ final class OperatorHarness: Sendable {
     }
 
     /// Runs `body` with a fresh harness and always stops it.
-    static func with<T>(namespaces: [String], tiers: [JSONValue]? = nil, tls: Bool = false, _ body: (OperatorHarness) async throws -> T) async throws -> T {
-        let harness = try await OperatorHarness(namespaces: namespaces, tiers: tiers, tls: tls)
+    static func with<T>(namespaces: [String], tiers: [JSONValue]? = nil, tls: Bool = false, cleanup: any PlatformCleanup = NoExternalResources(), _ body: (OperatorHarness) async throws -> T) async throws -> T {
+        let harness = try await OperatorHarness(namespaces: namespaces, tiers: tiers, tls: tls, cleanup: cleanup)
         do {
             let result = try await body(harness)
             await harness.stop()

@@ -4,6 +4,7 @@ import JSON
 import KubeAPI
 import PlatformAPI
 import PlatformSpecs
+import Synchronization
 import Testing
 @testable import PlatformController
 
@@ -223,6 +224,39 @@ import Testing
             try await h.applyPlatform({ var p = try Examples.platform(name: "medsearch", namespace: "medsearch"); p[path: ["metadata", "labels", "retry"]] = "1"; return p }())
             try await h.waitForCondition(.ready, .true, "medsearch", "medsearch")
             #expect(try await h.condition(.degraded, "medsearch", "medsearch")?.status == .false)
+        }
+    }
+}
+
+/// Stands in for the AWS data tier: not done until the test says so.
+final class HeldCleanup: PlatformCleanup {
+    private let state = Mutex<(calls: Int, release: Bool)>((0, false))
+    var calls: Int { state.withLock { $0.calls } }
+    func release() { state.withLock { $0.release = true } }
+    func cleanUp(platform: JSONValue, context: ReconcileContext) async throws -> Requeue {
+        state.withLock { s in
+            s.calls += 1
+            return s.release ? .done : .after(.milliseconds(200))
+        }
+    }
+}
+
+@Suite(.serialized) struct PlatformCleanupTests {
+    @Test func platform_whenDeletedWhileCleanupIsPending_keepsItsFinalizerUntilCleanupIsDone() async throws {
+        let cleanup = HeldCleanup()
+        try await OperatorHarness.with(namespaces: ["medsearch"], cleanup: cleanup) { h in
+            try await h.applyPlatform(try Examples.platform(name: "medsearch", namespace: "medsearch"))
+            try await h.waitForCondition(.ready, .true, "medsearch", "medsearch")
+            #expect(cleanup.calls == 0)
+            try await h.client.delete(PlatformResources.platforms, namespace: "medsearch", name: "medsearch")
+            try await h.eventually("cleanup to be asked twice (requeued, not dropped)") { cleanup.calls >= 2 }
+            let held = try #require(try await h.platform("medsearch", "medsearch"))
+            #expect(held[path: ["metadata", "deletionTimestamp"]].stringValue != nil)
+            #expect(held[path: ["metadata", "finalizers"]].arrayValue?.contains("platform.medsearch.io/finalizer") == true)
+
+            cleanup.release()
+            try await h.eventually("the platform to be gone") { try await h.platform("medsearch", "medsearch") == nil }
+            try await h.eventually("children to be garbage-collected") { try await h.children(in: "medsearch").isEmpty }
         }
     }
 }
