@@ -100,6 +100,9 @@ public struct PlatformReconciler: Reconciler {
             let status = PlatformStatusComputation.degraded(previous: previous, reason: "ChildConflict", message: error.description, generation: generation, now: now())
             try await publish(status, previous: previous, key: metadata.key, subject: subject, context: context)
             throw TerminalError("a child is controlled by another owner", underlying: error)
+        } catch let error as CancellationError {
+            // Shutting down past the drain deadline: not a failure of the platform.
+            throw error
         } catch {
             // Transient (the API server is busy or down): say so on the platform, then let
             // the error policy back off. If even the status write fails, the original error
