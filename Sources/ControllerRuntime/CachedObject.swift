@@ -98,24 +98,28 @@ public struct CachedObject<Payload: Sendable>: Sendable {
     public var key: ObjectKey { metadata.key }
 }
 
-/// A JSON object kept as its compact serialized bytes: a fraction of the memory of a parsed
-/// tree (no per-node enum boxes and dictionaries), decoded again only when read.
+/// A JSON value kept as a compact byte blob: a fraction of the memory of a parsed tree (no
+/// per-node enum boxes and dictionaries), decoded again only when read.
+///
+/// The bytes are `PackedJSON` (binary, member names and repeated strings as numbers into a
+/// process-wide table), about a third of the size of the JSON text for Kubernetes objects.
+/// They are an in-process form only: use `value` (or `serializedBytes`) to send or store.
 public struct CompactJSON: Sendable, Hashable {
+    /// The packed form; opaque outside this process.
     public let bytes: [UInt8]
 
     public init(_ value: JSONValue) {
-        let serialized = value.serializedBytes()
-        // The serializer over-allocates while writing; keep an exact-size copy, since tens of
-        // thousands of these live as long as the cache.
-        bytes = [UInt8](unsafeUninitializedCapacity: serialized.count) { buffer, initialized in
-            initialized = buffer.initialize(fromContentsOf: serialized)
-        }
+        bytes = PackedJSON.encode(value)
     }
 
-    /// The decoded value. The bytes were produced by our own serializer, so they always parse.
+    /// The decoded value. The bytes were produced by our own encoder, so they always decode.
     public var value: JSONValue {
-        do { return try JSONValue.parse(bytes) } catch { preconditionFailure("CompactJSON holds bytes that do not parse: \(error)") }
+        guard let value = PackedJSON.decode(bytes) else { preconditionFailure("CompactJSON holds bytes that do not decode") }
+        return value
     }
+
+    /// The value as compact JSON text (sorted keys).
+    public var serializedBytes: [UInt8] { value.serializedBytes() }
 }
 
 /// Turns a full API object into what the cache keeps.
