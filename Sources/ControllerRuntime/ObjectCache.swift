@@ -29,69 +29,52 @@ public struct StoreIndex<Payload: Sendable>: Sendable {
 /// - `replace` (a relist) swaps the contents in one step and answers which objects vanished,
 ///   so missed deletes are still delivered; readers are never shown an empty cache meanwhile.
 public final class ObjectCache<Payload: Sendable>: Sendable {
-    private struct Contents {
-        var objects: [ObjectKey: CachedObject<Payload>] = [:]
-        var indexed: [String: [String: Set<ObjectKey>]] = [:]
-        var synced = false
-    }
-
     private let indexes: [StoreIndex<Payload>]
-    private let contents = Mutex(Contents())
+    private let contents: Mutex<SlotStore<Payload>>
 
     /// The namespace and owner-UID indexes are always present; add custom ones here.
     public init(indexes: [StoreIndex<Payload>] = []) {
         var all: [StoreIndex<Payload>] = [.namespace, .ownerUID]
         for index in indexes where !all.contains(where: { $0.name == index.name }) { all.append(index) }
         self.indexes = all
+        contents = Mutex(SlotStore(indexes: all))
     }
 
     /// True once the first full list has been stored.
     public var hasSynced: Bool { contents.withLock { $0.synced } }
 
-    public var count: Int { contents.withLock { $0.objects.count } }
+    public var count: Int { contents.withLock { $0.count } }
 
     public func get(_ key: ObjectKey) -> CachedObject<Payload>? {
-        contents.withLock { $0.objects[key] }
+        contents.withLock { $0.get(key) }
     }
 
     /// Every cached object, optionally only those in `namespace`, sorted by key.
     public func list(namespace: String? = nil) -> [CachedObject<Payload>] {
         if let namespace { return byIndex("namespace", value: namespace) }
-        return contents.withLock { Array($0.objects.values) }.sorted { $0.key < $1.key }
+        return contents.withLock { $0.all() }.sorted { $0.key < $1.key }
     }
 
     /// Objects found under `value` in the index `name`, sorted by key; empty for an unknown index.
     public func byIndex(_ name: String, value: String) -> [CachedObject<Payload>] {
-        contents.withLock { c in
-            (c.indexed[name]?[value] ?? []).compactMap { c.objects[$0] }
-        }.sorted { $0.key < $1.key }
+        (contents.withLock { $0.objects(inIndex: name, value: value) } ?? []).sorted { $0.key < $1.key }
     }
 
     /// Keys of the objects owned by `ownerUID`.
     public func keysOwned(by ownerUID: ObjectUID) -> [ObjectKey] {
-        contents.withLock { Array($0.indexed["ownerUID"]?[ownerUID.description] ?? []) }.sorted()
+        contents.withLock { $0.keys(inIndex: "ownerUID", value: ownerUID.description) }.sorted()
     }
 
     /// Stores `object`, returning what it replaced.
     @discardableResult
     public func upsert(_ object: CachedObject<Payload>) -> CachedObject<Payload>? {
-        contents.withLock { c in
-            let old = c.objects[object.key]
-            if let old { unindex(old, in: &c) }
-            c.objects[object.key] = object
-            index(object, in: &c)
-            return old
-        }
+        contents.withLock { $0.upsert(object) }
     }
 
     /// Removes the object at `key`, returning it.
     @discardableResult
     public func remove(_ key: ObjectKey) -> CachedObject<Payload>? {
-        contents.withLock { c in
-            guard let old = c.objects.removeValue(forKey: key) else { return nil }
-            unindex(old, in: &c)
-            return old
-        }
+        contents.withLock { $0.remove(key) }
     }
 
     /// Marks the store as holding a complete list; readiness waits for this.
@@ -103,44 +86,31 @@ public final class ObjectCache<Payload: Sendable>: Sendable {
         contents.withLock { c in
             // Built under the lock so a concurrent upsert from another namespace's watch
             // cannot be lost; readers wait for one rebuild and never see a half-empty cache.
-            // One new dictionary only: at 40,000 objects every extra copy is megabytes.
-            var rebuilt = Contents()
-            rebuilt.synced = c.synced
-            rebuilt.objects.reserveCapacity(objects.count + (namespace == nil ? 0 : c.objects.count))
+            // A fresh store sized exactly, so slots and indexes carry no holes from before.
+            var kept: [CachedObject<Payload>] = []
             if let namespace {
-                for (key, object) in c.objects where key.namespace != namespace { rebuilt.objects[key] = object }
+                kept = c.all().filter { $0.key.namespace != namespace }
             }
+            var rebuilt = SlotStore(indexes: indexes, capacity: objects.count + kept.count)
+            rebuilt.synced = c.synced
+            for object in kept { rebuilt.upsert(object) }
+            kept = []
             var changed: [(new: CachedObject<Payload>, old: CachedObject<Payload>?)] = []
             for object in objects {
-                rebuilt.objects[object.key] = object
-                let old = c.objects[object.key]
+                rebuilt.upsert(object)
+                let old = c.get(object.key)
                 if let old, old.metadata.resourceVersion == object.metadata.resourceVersion, old.metadata.uid == object.metadata.uid { continue }
                 changed.append((object, old))
             }
             var removed: [CachedObject<Payload>] = []
-            for (key, object) in c.objects where (namespace == nil || key.namespace == namespace) && rebuilt.objects[key] == nil {
-                removed.append(object)
+            for key in c.keys where (namespace == nil || key.namespace == namespace) && !rebuilt.contains(key) {
+                if let object = c.get(key) { removed.append(object) }
             }
-            for object in rebuilt.objects.values { index(object, in: &rebuilt) }
             c = rebuilt
             return (removed.sorted { $0.key < $1.key }, changed.sorted { $0.new.key < $1.new.key })
         }
     }
 
-    private func index(_ object: CachedObject<Payload>, in c: inout Contents) {
-        for index in indexes {
-            for value in index.values(object) {
-                c.indexed[index.name, default: [:]][value, default: []].insert(object.key)
-            }
-        }
-    }
-
-    private func unindex(_ object: CachedObject<Payload>, in c: inout Contents) {
-        for index in indexes {
-            for value in index.values(object) {
-                c.indexed[index.name]?[value]?.remove(object.key)
-                if c.indexed[index.name]?[value]?.isEmpty == true { c.indexed[index.name]?[value] = nil }
-            }
-        }
-    }
+    /// Disagreements between objects and indexes (for tests); empty when consistent.
+    var inconsistencies: [String] { contents.withLock { $0.inconsistencies } }
 }

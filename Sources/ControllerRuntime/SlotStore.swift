@@ -1,0 +1,194 @@
+import JSON
+
+/// The storage behind `ObjectCache`: objects in an array of slots, a key → slot map, and
+/// every index as value → set of slot numbers.
+///
+/// Why slots: with tens of thousands of children, an index entry as a 4-byte slot number
+/// instead of a 32-byte `ObjectKey` (two strings), and metadata packed into one blob instead
+/// of a labels dictionary and an owner-reference array per object, is most of the cache's
+/// memory besides the payloads themselves.
+///
+/// Guarantees: after every `upsert`, `remove` and `init(rebuilding:)`, each stored object is
+/// found under exactly the values its indexes give for it, and under no other
+/// (`inconsistencies` is empty). Freed slots are reused before the array grows.
+struct SlotStore<Payload: Sendable>: Sendable {
+    let indexes: [StoreIndex<Payload>]
+    private var slots: [PackedObject<Payload>?] = []
+    private var freeSlots: [Int32] = []
+    private var slotByKey: [ObjectKey: Int32] = [:]
+    /// One table per entry of `indexes`, same order.
+    private var postings: [[String: Set<Int32>]]
+    var synced = false
+
+    init(indexes: [StoreIndex<Payload>], capacity: Int = 0) {
+        self.indexes = indexes
+        postings = Array(repeating: [:], count: indexes.count)
+        slots.reserveCapacity(capacity)
+        slotByKey.reserveCapacity(capacity)
+    }
+
+    var count: Int { slotByKey.count }
+
+    /// Slots ever allocated (live plus free): shows reuse in tests.
+    var slotCapacityInUse: Int { slots.count }
+
+    func get(_ key: ObjectKey) -> CachedObject<Payload>? {
+        slotByKey[key].flatMap { slots[Int($0)]?.unpacked }
+    }
+
+    func contains(_ key: ObjectKey) -> Bool { slotByKey[key] != nil }
+
+    /// Every object, in no particular order.
+    func all() -> [CachedObject<Payload>] {
+        var objects: [CachedObject<Payload>] = []
+        objects.reserveCapacity(count)
+        for slot in slots { if let slot { objects.append(slot.unpacked) } }
+        return objects
+    }
+
+    /// Every stored key, in no particular order.
+    var keys: Dictionary<ObjectKey, Int32>.Keys { slotByKey.keys }
+
+    /// Objects under `value` in the index called `name`; nil for an unknown index.
+    func objects(inIndex name: String, value: String) -> [CachedObject<Payload>]? {
+        guard let position = indexes.firstIndex(where: { $0.name == name }) else { return nil }
+        return (postings[position][value] ?? []).compactMap { slots[Int($0)]?.unpacked }
+    }
+
+    /// Keys under `value` in the index called `name`, without unpacking the objects.
+    func keys(inIndex name: String, value: String) -> [ObjectKey] {
+        guard let position = indexes.firstIndex(where: { $0.name == name }) else { return [] }
+        return (postings[position][value] ?? []).compactMap { slots[Int($0)]?.key }
+    }
+
+    /// Stores `object`, returning what it replaced.
+    @discardableResult
+    mutating func upsert(_ object: CachedObject<Payload>) -> CachedObject<Payload>? {
+        if let slot = slotByKey[object.key] {
+            let old = slots[Int(slot)]!.unpacked
+            unindex(old, at: slot)
+            slots[Int(slot)] = PackedObject(object)
+            index(object, at: slot)
+            return old
+        }
+        let slot: Int32
+        if let free = freeSlots.popLast() {
+            slot = free
+            slots[Int(slot)] = PackedObject(object)
+        } else {
+            slot = Int32(slots.count)
+            slots.append(PackedObject(object))
+        }
+        slotByKey[object.key] = slot
+        index(object, at: slot)
+        return nil
+    }
+
+    /// Removes the object at `key`, returning it.
+    @discardableResult
+    mutating func remove(_ key: ObjectKey) -> CachedObject<Payload>? {
+        guard let slot = slotByKey.removeValue(forKey: key), let packed = slots[Int(slot)] else { return nil }
+        let old = packed.unpacked
+        unindex(old, at: slot)
+        slots[Int(slot)] = nil
+        if Int(slot) == slots.count - 1 {
+            slots.removeLast()
+        } else {
+            freeSlots.append(slot)
+        }
+        return old
+    }
+
+    private mutating func index(_ object: CachedObject<Payload>, at slot: Int32) {
+        for position in indexes.indices {
+            for value in indexes[position].values(object) {
+                postings[position][value, default: []].insert(slot)
+            }
+        }
+    }
+
+    private mutating func unindex(_ object: CachedObject<Payload>, at slot: Int32) {
+        for position in indexes.indices {
+            for value in indexes[position].values(object) {
+                postings[position][value]?.remove(slot)
+                if postings[position][value]?.isEmpty == true { postings[position][value] = nil }
+            }
+        }
+    }
+
+    /// Disagreements between objects, keys, free slots and indexes; empty when consistent.
+    /// For tests: the guarantee above, checked from scratch.
+    var inconsistencies: [String] {
+        var problems: [String] = []
+        var expected = Array(repeating: [String: Set<Int32>](), count: indexes.count)
+        for (key, slot) in slotByKey {
+            guard slots.indices.contains(Int(slot)), let packed = slots[Int(slot)] else {
+                problems.append("\(key) points at empty slot \(slot)")
+                continue
+            }
+            if packed.key != key { problems.append("slot \(slot) holds \(packed.key), not \(key)") }
+            let object = packed.unpacked
+            for position in indexes.indices {
+                for value in indexes[position].values(object) { expected[position][value, default: []].insert(slot) }
+            }
+        }
+        let occupied = slots.indices.filter { slots[$0] != nil }.count
+        if occupied != slotByKey.count { problems.append("\(occupied) occupied slots for \(slotByKey.count) keys") }
+        for free in freeSlots where slots.indices.contains(Int(free)) && slots[Int(free)] != nil {
+            problems.append("free slot \(free) is occupied")
+        }
+        if Set(freeSlots).count != freeSlots.count { problems.append("a slot is free twice") }
+        for position in indexes.indices where expected[position] != postings[position] {
+            problems.append("index \(indexes[position].name) disagrees with the objects")
+        }
+        return problems
+    }
+}
+
+/// One object as a slot holds it: key, UID and version inline, the rest of the metadata
+/// (labels, owner references, finalizers) as one `PackedJSON` blob, empty when there is none.
+struct PackedObject<Payload: Sendable>: Sendable {
+    let key: ObjectKey
+    let uid: ObjectUID
+    let resourceVersion: String
+    let generation: Int64
+    let isBeingDeleted: Bool
+    let extras: [UInt8]
+    let payload: Payload
+
+    init(_ object: CachedObject<Payload>) {
+        let metadata = object.metadata
+        key = metadata.key
+        uid = metadata.uid
+        resourceVersion = metadata.resourceVersion
+        generation = metadata.generation
+        isBeingDeleted = metadata.isBeingDeleted
+        payload = object.payload
+        if metadata.labels.isEmpty && metadata.ownerReferences.isEmpty && metadata.finalizers.isEmpty {
+            extras = []
+        } else {
+            var packed: [String: JSONValue] = [:]
+            if !metadata.labels.isEmpty { packed["labels"] = .object(metadata.labels.mapValues(JSONValue.string)) }
+            if !metadata.ownerReferences.isEmpty {
+                packed["ownerReferences"] = .array(metadata.ownerReferences.map { owner in
+                    ["apiVersion": .string(owner.apiVersion), "kind": .string(owner.kind), "name": .string(owner.name), "uid": .string(owner.uid.description), "controller": .bool(owner.controller)]
+                })
+            }
+            if !metadata.finalizers.isEmpty { packed["finalizers"] = .array(metadata.finalizers.map(JSONValue.string)) }
+            extras = PackedJSON.encode(.object(packed))
+        }
+    }
+
+    var unpacked: CachedObject<Payload> {
+        var metadata = CachedMetadata(key: key, uid: uid, resourceVersion: resourceVersion, generation: generation, isBeingDeleted: isBeingDeleted)
+        if !extras.isEmpty, let packed = PackedJSON.decode(extras) {
+            for (name, value) in packed["labels"].objectValue ?? [:] { metadata.labels[name] = value.stringValue ?? "" }
+            metadata.ownerReferences = (packed["ownerReferences"].arrayValue ?? []).map { owner in
+                OwnerRef(apiVersion: owner["apiVersion"].stringValue ?? "", kind: owner["kind"].stringValue ?? "", name: owner["name"].stringValue ?? "",
+                         uid: ObjectUID(owner["uid"].stringValue ?? ""), controller: owner["controller"].boolValue ?? false)
+            }
+            metadata.finalizers = (packed["finalizers"].arrayValue ?? []).map { $0.stringValue ?? "" }
+        }
+        return CachedObject(metadata: metadata, payload: payload)
+    }
+}
