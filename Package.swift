@@ -36,10 +36,10 @@ var targets: [Target] = [
     .target(name: "PlatformSpecs", dependencies: ["JSON", "PlatformAPI", "YAML"]),
     .target(name: "Probes", dependencies: ["TLS", "JSON", logging, nioCore, nioPosix]),
     .target(name: "DataTier", dependencies: ["AWS", "PlatformAPI", "JSON", "Probes", logging]),
-    .target(name: "PlatformController", dependencies: ["JSON", "KubeAPI", "ControllerRuntime", "PlatformAPI", "PlatformSpecs", logging, serviceLifecycle]),
+    .target(name: "PlatformController", dependencies: ["JSON", "KubeAPI", "ControllerRuntime", "PlatformAPI", "PlatformSpecs", "DataTier", "AWS", "Probes", "TLS", "HTTPTransport", logging, serviceLifecycle]),
     .executableTarget(
         name: "medsearch-operator",
-        dependencies: ["JSON", "YAML", "KubeConfig", "KubeAPI", "DevAPIServer", "ControllerRuntime", "PlatformAPI", "PlatformSpecs", "PlatformController", argumentParser, logging]
+        dependencies: ["JSON", "YAML", "KubeConfig", "KubeAPI", "DevAPIServer", "ControllerRuntime", "PlatformAPI", "PlatformSpecs", "PlatformController", "DataTier", "AWS", "Probes", "HTTPTransport", argumentParser, logging]
     ),
 
     .testTarget(name: "JSONTests", dependencies: ["JSON"]),
@@ -55,7 +55,7 @@ var targets: [Target] = [
     .testTarget(name: "ControllerRuntimeTests", dependencies: ["ControllerRuntime", "KubeAPI", "DevAPIServer", "HTTPTransport"]),
     .testTarget(name: "PlatformAPITests", dependencies: ["PlatformAPI", "APIMachinery", "YAML"]),
     .testTarget(name: "PlatformSpecsTests", dependencies: ["PlatformSpecs", "PlatformAPI", "YAML"]),
-    .testTarget(name: "PlatformControllerTests", dependencies: ["PlatformController", "DevAPIServer", "KubeAPI", "KubeConfig", "ControllerRuntime", "PlatformAPI", "PlatformSpecs", "YAML"]),
+    .testTarget(name: "PlatformControllerTests", dependencies: ["PlatformController", "DevAPIServer", "KubeAPI", "KubeConfig", "ControllerRuntime", "PlatformAPI", "PlatformSpecs", "YAML", "DataTier", "AWS", "HTTPTransport"]),
     .testTarget(name: "ProbesTests", dependencies: ["Probes", "TLS", nioCore, nioPosix]),
     .testTarget(name: "DataTierTests", dependencies: ["DataTier", "AWS", "AWSSigning", "PlatformAPI", "YAML", "HTTPTransport", nioCore, nioPosix, nioHTTP1]),
 ]

@@ -1,4 +1,5 @@
 import ControllerRuntime
+import DataTier
 import Foundation
 import JSON
 import KubeAPI
@@ -13,7 +14,11 @@ public struct PlatformOperatorOptions: Sendable {
     public var workers = 1
     /// How soon a platform that is not Ready is looked at again. Default 15 s.
     public var resyncInterval: Duration = .seconds(15)
-    /// What deletion cleans up outside the cluster. Default nothing (no AWS data tier yet).
+    /// The AWS data tier (RDS, ElastiCache, S3, credentials). Default nil: not configured,
+    /// the data-tier conditions report `AWSTierNotConfigured` and Ready follows the services.
+    /// When set, deletion cleans it up (`AWSDataTierCleanup`) instead of `cleanup`.
+    public var dataTier: DataTierReconciler?
+    /// What deletion cleans up outside the cluster when `dataTier` is nil. Default nothing.
     public var cleanup: any PlatformCleanup = NoExternalResources()
     /// `reportingInstance` on Events, usually the pod name. Default the host name.
     public var instance = ProcessInfo.processInfo.hostName
@@ -53,7 +58,9 @@ public struct PlatformOperator: Sendable {
         // client-go's burst of 25 per object would drop most of a new platform's story (38
         // creates, then the condition changes); 128 fits several full rollouts.
         events = EventRecorder(client: client, controllerName: PlatformResources.controllerName, instance: options.instance, aggregator: EventAggregator(burst: 128), clock: clock, logger: logger)
-        let reconciler = PlatformReconciler(caches: caches, client: client, statusWriter: statusWriter, events: events, cleanup: options.cleanup, resyncInterval: options.resyncInterval)
+        let tierStore = tiers.store
+        let cleanup: any PlatformCleanup = options.dataTier.map { AWSDataTierCleanup(dataTier: $0, tiers: tierStore, statusWriter: statusWriter) } ?? options.cleanup
+        let reconciler = PlatformReconciler(caches: caches, client: client, statusWriter: statusWriter, events: events, cleanup: cleanup, dataTier: options.dataTier, resyncInterval: options.resyncInterval)
         controller = Controller(name: "medicalsearchplatform", reconciler: reconciler, workers: options.workers, gate: gate, clock: clock, metrics: metrics, logger: logger)
         controller.watchPrimary(platforms, filter: .generationChanged)
         for informer in children {

@@ -1,4 +1,5 @@
 import ControllerRuntime
+import DataTier
 import Foundation
 import JSON
 import Logging
@@ -17,25 +18,32 @@ import PlatformSpecs
 ///   no request), status at most once per reconcile and only when it changed.
 /// - A bad spec, an invalid or missing tier are reported in `Ready` and not retried:
 ///   the next change of the platform or its tier brings the key back.
-/// - While not Ready, the key comes back after `resyncInterval`.
+/// - While not Ready, the key comes back after `resyncInterval`, or sooner when the data
+///   tier asks (`DataTierOutcome.requeueAfter`); a Ready platform with a data tier comes
+///   back for its next health check.
+/// - Credential values go only into the `<name>-credentials` Secret (applied with the
+///   other children, under the operator's field manager), never into logs, Events or status.
 public struct PlatformReconciler: Reconciler {
     public let caches: PlatformCaches
     public let client: any ResourceClient
     public let statusWriter: any PlatformStatusWriter
     public let events: EventRecorder?
     public let cleanup: any PlatformCleanup
+    /// Nil: the AWS data tier is not configured.
+    public let dataTier: DataTierReconciler?
     public let resyncInterval: Duration
     let now: @Sendable () -> Date
 
     /// - Parameters:
     ///   - resyncInterval: how soon a platform that is not Ready is looked at again. Default 15 s.
     ///   - cleanup: what deletion must clean up outside the cluster. Default nothing.
-    public init(caches: PlatformCaches, client: any ResourceClient, statusWriter: any PlatformStatusWriter, events: EventRecorder?, cleanup: any PlatformCleanup = NoExternalResources(), resyncInterval: Duration = .seconds(15), now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(caches: PlatformCaches, client: any ResourceClient, statusWriter: any PlatformStatusWriter, events: EventRecorder?, cleanup: any PlatformCleanup = NoExternalResources(), dataTier: DataTierReconciler? = nil, resyncInterval: Duration = .seconds(15), now: @escaping @Sendable () -> Date = { Date() }) {
         self.caches = caches
         self.client = client
         self.statusWriter = statusWriter
         self.events = events
         self.cleanup = cleanup
+        self.dataTier = dataTier
         self.resyncInterval = resyncInterval
         self.now = now
     }
@@ -91,7 +99,18 @@ public struct PlatformReconciler: Reconciler {
             return .done
         }
 
-        let desired = desiredState(platform: platform, tier: tier, observed: ObservedState())
+        var observed = ObservedState()
+        var dataTierOutcome: DataTierOutcome?
+        if let dataTier {
+            let outcome = await dataTier.reconcile(platform: platform, tier: tier)
+            for action in outcome.appliedActions {
+                context.logger.info("data tier", metadata: ["action": "\(action)"])
+            }
+            observed = Self.observedState(from: outcome)
+            dataTierOutcome = outcome
+        }
+        var desired = desiredState(platform: platform, tier: tier, observed: observed)
+        if let dataTierOutcome { Self.addCredentials(dataTierOutcome.credentialSecrets, to: &desired) }
         let owner = OwnerRef(apiVersion: PlatformAPIGroup.apiVersion, kind: MedicalSearchPlatform.kind, name: metadata.key.name, uid: metadata.uid, controller: true)
         do {
             try await applyChildren(desired, owner: owner, namespace: metadata.key.namespace, subject: subject, context: context)
@@ -125,8 +144,36 @@ public struct PlatformReconciler: Reconciler {
         }
         let status = PlatformStatusComputation.applied(
             previous: previous, platform: platform, enabled: desired.services, deployments: deployments,
-            cost: estimatedMonthlyCost(tier: tier, platform: platform), guardrails: platform.failedGuardrails(against: tier), now: now())
+            cost: estimatedMonthlyCost(tier: tier, platform: platform), guardrails: platform.failedGuardrails(against: tier),
+            dataTier: dataTierOutcome, now: now())
         try await publish(status, previous: previous, key: metadata.key, subject: subject, context: context)
-        return PlatformStatusComputation.isReady(status, generation: generation) ? .done : .after(resyncInterval)
+        let resync: Duration? = PlatformStatusComputation.isReady(status, generation: generation) ? nil : resyncInterval
+        switch (resync, dataTierOutcome?.requeueAfter) {
+        case (nil, nil): return .done
+        case (let a?, nil): return .after(a)
+        case (nil, let b?): return .after(b)
+        case (let a?, let b?): return .after(min(a, b))
+        }
+    }
+
+    /// What the children need from the data tier: endpoints and the credentials' revision
+    /// (part of the config hash, so a rotation rolls the Deployments).
+    static func observedState(from outcome: DataTierOutcome) -> ObservedState {
+        var observed = ObservedState()
+        observed.databaseEndpoint = outcome.endpoints.databaseWriter
+        observed.databaseReaderEndpoint = outcome.endpoints.databaseReader
+        observed.cacheEndpoint = outcome.endpoints.cache
+        observed.credentialsRevision = outcome.credentialsRevision
+        return observed
+    }
+
+    /// Puts the credential values into the desired Secret itself: applied by a separate
+    /// request under the same field manager, they would be removed again by the next apply
+    /// of the data-less Secret.
+    static func addCredentials(_ secrets: [String: [String: String]], to desired: inout DesiredChildren) {
+        for (name, values) in secrets where !values.isEmpty {
+            guard let i = desired.children.firstIndex(where: { $0.kind == "Secret" && $0.name == name }) else { continue }
+            desired.children[i].object["data"] = .object(values.mapValues { .string(Data($0.utf8).base64EncodedString()) })
+        }
     }
 }

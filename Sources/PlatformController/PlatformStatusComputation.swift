@@ -1,3 +1,4 @@
+import DataTier
 import Foundation
 import PlatformAPI
 import PlatformSpecs
@@ -14,13 +15,17 @@ public enum PlatformStatusComputation {
     /// Status of a platform whose children were applied: replica counts per enabled
     /// service, service endpoints, cost, guardrails and every condition.
     ///
-    /// `Ready` follows `ServicesReady` alone while the AWS data tier is not configured:
-    /// the database, cache and storage conditions stay `Unknown` with reason
-    /// `AWSTierNotConfigured`, and are not counted against readiness because nothing
-    /// manages them yet.
+    /// With the AWS data tier (`dataTier` non-nil) its DatabaseReady, CacheReady,
+    /// StorageReady and Degraded conditions and its endpoints are reported, and `Ready`
+    /// needs all four components (`Conditions.summarize`).
+    ///
+    /// Without it, `Ready` follows `ServicesReady` alone: the database, cache and storage
+    /// conditions stay `Unknown` with reason `AWSTierNotConfigured`, and are not counted
+    /// against readiness because nothing manages them.
     public static func applied(
         previous: PlatformStatus, platform: MedicalSearchPlatform, enabled: [EffectiveService],
-        deployments: [PlatformService: ObservedDeployment], cost: MonthlyCost, guardrails: [SpecViolation], now: Date
+        deployments: [PlatformService: ObservedDeployment], cost: MonthlyCost, guardrails: [SpecViolation],
+        dataTier: DataTierOutcome? = nil, now: Date
     ) -> PlatformStatus {
         let generation = platform.generation
         var status = previous
@@ -52,6 +57,20 @@ public enum PlatformStatusComputation {
         } else {
             servicesMessage = notReady.joined(separator: "; ")
             Conditions.set(.servicesReady, .false, reason: "ServicesNotReady", message: servicesMessage, generation: generation, now: now, in: &c)
+        }
+        if let dataTier {
+            for (key, value) in dataTier.endpoints.statusEntries { status.endpoints[key] = value }
+            for type in [PlatformConditionType.databaseReady, .cacheReady, .storageReady, .degraded] {
+                if let reported = Conditions.find(type, in: dataTier.conditions) {
+                    Conditions.set(type, reported.status, reason: reported.reason, message: reported.message, generation: generation, now: now, in: &c)
+                }
+            }
+            if Conditions.find(.degraded, in: c) == nil {
+                Conditions.set(.degraded, .false, reason: "AsExpected", message: "every child was applied", generation: generation, now: now, in: &c)
+            }
+            Conditions.summarize(generation: generation, now: now, in: &c)
+            status.conditions = c
+            return status
         }
         for (type, what) in [(PlatformConditionType.databaseReady, "database"), (.cacheReady, "cache"), (.storageReady, "storage")] {
             Conditions.set(type, .unknown, reason: awsTierNotConfigured,
