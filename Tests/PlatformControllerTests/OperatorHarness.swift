@@ -1,4 +1,5 @@
 import ControllerRuntime
+import DataTier
 import DevAPIServer
 import Foundation
 import JSON
@@ -104,7 +105,7 @@ final class OperatorHarness: Sendable {
     /// Generous: CI runs everything on two shared cores.
     static let deadline: Duration = .seconds(90)
 
-    init(namespaces: [String], tiers: [JSONValue]? = nil, tls: Bool = false, cleanup: any PlatformCleanup = NoExternalResources()) async throws {
+    init(namespaces: [String], tiers: [JSONValue]? = nil, tls: Bool = false, cleanup: any PlatformCleanup = NoExternalResources(), dataTier: DataTierReconciler? = nil, logger: Logger = .quiet) async throws {
         var configuration = DevAPIServerConfiguration()
         configuration.host = "127.0.0.1"
         configuration.port = 0
@@ -141,10 +142,11 @@ final class OperatorHarness: Sendable {
         options.resyncInterval = .seconds(1)
         options.instance = "test"
         options.cleanup = cleanup
+        options.dataTier = dataTier
         running = InProcessOperator(PlatformOperator(
             client: RecordingResourceClient(inner: plain, writes: writes),
             statusWriter: RecordingStatusWriter(inner: KubernetesStatusWriter(client: kube), writes: writes),
-            options: options, logger: .quiet), logger: .quiet)
+            options: options, logger: logger), logger: logger)
     }
 
     func stop() async {
@@ -154,8 +156,8 @@ final class OperatorHarness: Sendable {
     }
 
     /// Runs `body` with a fresh harness and always stops it.
-    static func with<T>(namespaces: [String], tiers: [JSONValue]? = nil, tls: Bool = false, cleanup: any PlatformCleanup = NoExternalResources(), _ body: (OperatorHarness) async throws -> T) async throws -> T {
-        let harness = try await OperatorHarness(namespaces: namespaces, tiers: tiers, tls: tls, cleanup: cleanup)
+    static func with<T>(namespaces: [String], tiers: [JSONValue]? = nil, tls: Bool = false, cleanup: any PlatformCleanup = NoExternalResources(), dataTier: DataTierReconciler? = nil, logger: Logger = .quiet, _ body: (OperatorHarness) async throws -> T) async throws -> T {
+        let harness = try await OperatorHarness(namespaces: namespaces, tiers: tiers, tls: tls, cleanup: cleanup, dataTier: dataTier, logger: logger)
         do {
             let result = try await body(harness)
             await harness.stop()

@@ -1,0 +1,137 @@
+import Foundation
+import HTTPTransport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A moto_server (AWS API emulator) on 127.0.0.1 at a free port, for the demo and the
+/// integration tests: started, awaited until it answers, stopped with `stop()`.
+///
+/// Guarantees: when `watchdogScript` exists (scripts/moto/serve-for-tests), moto runs under
+/// it and is also stopped when this process dies without calling `stop()`, so no moto_server
+/// outlives a crashed demo or test run.
+public final class LocalMotoServer: Sendable {
+    public struct StartError: Error, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
+    public let port: Int
+    private let process: Process
+    public var endpointURL: String { "http://127.0.0.1:\(port)" }
+
+    private init(port: Int, process: Process) {
+        self.port = port
+        self.process = process
+    }
+
+    /// The moto_server executable on PATH, nil when it is not installed.
+    public static func executablePath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        (environment["PATH"] ?? "").split(separator: ":").map { "\($0)/moto_server" }
+            .first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// Starts moto and returns once it answers; gives up after `readyWithin`.
+    public static func start(watchdogScript: String? = "scripts/moto/serve-for-tests", transport: HTTPTransport, readyWithin: Duration = .seconds(60)) async throws -> LocalMotoServer {
+        guard let moto = executablePath() else { throw StartError(description: "moto_server is not on PATH (pip install 'moto[server]')") }
+        let port = try freeLoopbackPort()
+        let process = Process()
+        if let script = watchdogScript, FileManager.default.isExecutableFile(atPath: script) {
+            process.executableURL = URL(fileURLWithPath: script)
+            process.arguments = [String(port), String(ProcessInfo.processInfo.processIdentifier)]
+        } else {
+            process.executableURL = URL(fileURLWithPath: moto)
+            process.arguments = ["-H", "127.0.0.1", "-p", String(port)]
+        }
+        // Test runners wait for every writer of their output pipes to close.
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let server = LocalMotoServer(port: port, process: process)
+        let end = ContinuousClock.now + readyWithin
+        while ContinuousClock.now < end && process.isRunning {
+            if let response = try? await transport.send(HTTPRequest(url: server.endpointURL + "/moto-api/data.json", timeout: .seconds(2))), response.status == 200 {
+                return server
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        server.stop()
+        throw StartError(description: "moto_server did not answer on 127.0.0.1:\(port) within \(readyWithin)")
+    }
+
+    /// Stops moto (the watchdog script stops its child on SIGTERM) and waits for it.
+    public func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    /// Environment for an AWS client pointed at this server, with moto's dummy credentials.
+    public func awsEnvironment(region: String) -> [String: String] {
+        [
+            "AWS_ENDPOINT_URL": endpointURL, "AWS_REGION": region,
+            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        ]
+    }
+
+    /// A VPC with two subnets in different zones, as RDS and ElastiCache subnet groups need.
+    ///
+    /// moto accepts unsigned requests and routes by the credential scope in the
+    /// Authorization header, so plain form posts suffice; the AWS module has no EC2 client
+    /// because the operator never creates networks.
+    public func makeSubnets(region: String, transport: HTTPTransport) async throws -> [String] {
+        let vpc = try await ec2(["Action": "CreateVpc", "CidrBlock": "10.42.0.0/16"], region: region, transport: transport)
+        guard let vpcId = Self.firstElement("vpcId", in: vpc) else { throw StartError(description: "moto CreateVpc answered without a vpcId") }
+        var subnets: [String] = []
+        for (index, zone) in ["a", "b"].enumerated() {
+            let subnet = try await ec2(
+                ["Action": "CreateSubnet", "VpcId": vpcId, "CidrBlock": "10.42.\(index).0/24", "AvailabilityZone": region + zone],
+                region: region, transport: transport)
+            guard let id = Self.firstElement("subnetId", in: subnet) else { throw StartError(description: "moto CreateSubnet answered without a subnetId") }
+            subnets.append(id)
+        }
+        return subnets
+    }
+
+    private func ec2(_ parameters: [String: String], region: String, transport: HTTPTransport) async throws -> String {
+        var form = parameters
+        form["Version"] = "2016-11-15"
+        let body = form.sorted { $0.key < $1.key }
+            .map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0.value)" }
+            .joined(separator: "&")
+        let date = "20260101"
+        let response = try await transport.send(HTTPRequest(
+            method: "POST", url: endpointURL + "/",
+            headers: [
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Authorization": "AWS4-HMAC-SHA256 Credential=testing/\(date)/\(region)/ec2/aws4_request, SignedHeaders=host, Signature=00",
+            ],
+            body: Array(body.utf8), timeout: .seconds(10)))
+        let text = String(decoding: response.body, as: UTF8.self)
+        guard response.status == 200 else { throw StartError(description: "moto \(parameters["Action"] ?? "") answered HTTP \(response.status)") }
+        return text
+    }
+
+    static func firstElement(_ name: String, in xml: String) -> String? {
+        guard let open = xml.range(of: "<\(name)>"), let close = xml.range(of: "</\(name)>", range: open.upperBound..<xml.endIndex) else { return nil }
+        return String(xml[open.upperBound..<close.lowerBound])
+    }
+
+    /// Asks the kernel for a free port by binding port 0 on loopback.
+    static func freeLoopbackPort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw StartError(description: "socket() failed: errno \(errno)") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw StartError(description: "could not bind a loopback port: errno \(errno)") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
