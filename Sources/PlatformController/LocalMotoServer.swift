@@ -60,10 +60,17 @@ public final class LocalMotoServer: Sendable {
         throw StartError(description: "moto_server did not answer on 127.0.0.1:\(port) within \(readyWithin)")
     }
 
-    /// Stops moto (the watchdog script stops its child on SIGTERM) and waits for it.
+    /// Stops moto and its watchdog and waits for them.
+    ///
+    /// SIGKILL rather than SIGTERM: a child spawned from a Swift concurrency thread inherits
+    /// that thread's signal mask, in which SIGTERM is blocked, so neither the watchdog nor
+    /// moto would ever see it.
     public func stop() {
         guard process.isRunning else { return }
-        process.terminate()
+        let pid = process.processIdentifier
+        let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
+        for child in children.split(separator: " ").compactMap({ Int32($0) }) { kill(child, SIGKILL) }
+        kill(pid, SIGKILL)
         process.waitUntilExit()
     }
 

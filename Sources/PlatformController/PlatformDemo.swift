@@ -1,4 +1,5 @@
 import ControllerRuntime
+import DataTier
 import Foundation
 import JSON
 import KubeAPI
@@ -22,6 +23,8 @@ public struct PlatformDemo: Sendable {
     public var platform: JSONValue
     /// How long the platform may take to become Ready. Default 3 minutes.
     public var timeout: Duration = .seconds(180)
+    /// The AWS data tier the in-process operator manages. Default nil (not configured).
+    public var dataTier: DataTierReconciler?
     /// Where progress lines go (stdout in the command).
     public var output: @Sendable (String) -> Void
     public var logger: Logger
@@ -49,6 +52,7 @@ public struct PlatformDemo: Sendable {
         var options = PlatformOperatorOptions()
         options.resyncInterval = .seconds(2)
         options.instance = "demo"
+        options.dataTier = dataTier
         let running = InProcessOperator(PlatformOperator(client: client, statusWriter: statusWriter, options: options, logger: logger), logger: logger)
         output("operator started; waiting for \(MedicalSearchPlatform.kind) \(platformKey) to become Ready")
         do {

@@ -1,7 +1,9 @@
 import ArgumentParser
 import ControllerRuntime
+import DataTier
 import DevAPIServer
 import Foundation
+import HTTPTransport
 import JSON
 import KubeAPI
 import KubeConfig
@@ -19,8 +21,10 @@ struct DemoCommand: AsyncParsableCommand {
         discussion: """
             The server listens on 127.0.0.1 with TLS and a random bearer token; its kubeconfig \
             is written to <demo-dir>/kubeconfig so kubectl can explore while the demo runs. \
-            Ctrl-C stops it (or --exit-when-ready stops once Ready, for CI). The AWS data tier is \
-            not configured yet, so database, cache and storage report AWSTierNotConfigured.
+            Ctrl-C stops it (or --exit-when-ready stops once Ready, for CI). When moto_server is \
+            on PATH (pip install 'moto[server]'), the demo starts it on 127.0.0.1 and the operator \
+            provisions the platform's AWS data tier there (dummy credentials; nothing reaches real \
+            AWS); otherwise database, cache and storage report AWSTierNotConfigured.
             """)
 
     @Option(help: "Port for the API server; 0 picks a free one.")
@@ -37,6 +41,9 @@ struct DemoCommand: AsyncParsableCommand {
 
     @Flag(help: "Exit once the platform is Ready instead of serving until Ctrl-C.")
     var exitWhenReady = false
+
+    @Flag(inversion: .prefixedNo, help: "Provision the AWS data tier in a local moto_server. Default: on when moto_server is on PATH.")
+    var aws: Bool?
 
     @Option(help: "Operator log level (logs go to stderr): trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .warning
@@ -65,6 +72,16 @@ struct DemoCommand: AsyncParsableCommand {
         Self.say("dev API server listening on \(endpoint.baseURL) (TLS, bearer token)")
         Self.say("export KUBECONFIG=\(kubeconfigPath)")
 
+        let moto: LocalMotoServer?
+        let dataTier: DataTierReconciler?
+        do {
+            (moto, dataTier) = try await Self.startMoto(wanted: aws, region: platform[path: ["spec", "region"]].stringValue ?? "us-east-1", logger: logger)
+        } catch {
+            await server.shutdown()
+            throw error
+        }
+        defer { moto?.stop() }
+
         do {
             let connection = try KubeConfigLoader.loadAutomatically(explicitPath: kubeconfigPath, context: nil, namespace: nil)
             let kube = KubernetesAPIClient(connection: connection, logger: logger)
@@ -72,6 +89,7 @@ struct DemoCommand: AsyncParsableCommand {
                 client: KubernetesResourceClient(client: kube), statusWriter: KubernetesStatusWriter(client: kube),
                 tiers: tiers, platform: platform, output: { Self.say($0) }, logger: logger)
             demo.timeout = Duration.seconds(timeout)
+            demo.dataTier = dataTier
             let (running, tree) = try await demo.run()
             var colored = tree
             colored.colors = isatty(STDOUT_FILENO) != 0
@@ -99,6 +117,37 @@ struct DemoCommand: AsyncParsableCommand {
             throw error
         }
         await server.shutdown()
+    }
+
+    /// moto and a data tier pointed at it, when wanted (`--aws`) or available (default).
+    /// The AWS client gets only moto's address, dummy keys and the region: whatever AWS
+    /// credentials the user's shell holds are never used by the demo.
+    static func startMoto(wanted: Bool?, region: String, logger: Logger) async throws -> (LocalMotoServer?, DataTierReconciler?) {
+        let installed = LocalMotoServer.executablePath() != nil
+        guard wanted ?? installed else {
+            say(wanted == false
+                ? "AWS data tier: off (--no-aws); database, cache and storage report AWSTierNotConfigured"
+                : "AWS data tier: off (moto_server is not installed: pip install 'moto[server]'); database, cache and storage report AWSTierNotConfigured")
+            return (nil, nil)
+        }
+        guard installed else { throw InputError("--aws needs moto_server on PATH (pip install 'moto[server]', or scripts/install-deps)") }
+        let transport = HTTPTransport()
+        let moto = try await LocalMotoServer.start(transport: transport)
+        do {
+            let subnets = try await moto.makeSubnets(region: region, transport: transport)
+            var settings = AWSDataTierSettings(region: region, network: DataTierNetwork(subnetIds: subnets))
+            // No data-plane probes: moto's RDS and ElastiCache endpoints have no servers behind them.
+            settings.probeInterval = nil
+            settings.settleInterval = .seconds(2)
+            settings.observeInterval = .seconds(1)
+            let dataTier = try settings.makeReconciler(environment: moto.awsEnvironment(region: region), transport: transport, logger: logger)
+            say("AWS data tier: moto_server on \(moto.endpointURL) (region \(region), dummy credentials, VPC with subnets \(subnets.joined(separator: ", ")))")
+            say("data-plane probes: off (moto provisions no real PostgreSQL or Redis)")
+            return (moto, dataTier)
+        } catch {
+            moto.stop()
+            throw error
+        }
     }
 
     /// Prints and flushes at once: piped into a CI log, progress would otherwise arrive
