@@ -15,7 +15,13 @@ struct SlotStore<Payload: Sendable>: Sendable {
     let indexes: [StoreIndex<Payload>]
     private var slots: [PackedObject<Payload>?] = []
     private var freeSlots: [Int32] = []
-    private var slotByKey: [ObjectKey: Int32] = [:]
+    /// Open-addressing hash table from key to slot (keys are read from the slots): 4 bytes
+    /// per bucket instead of a dictionary entry holding another copy of the `ObjectKey`.
+    private var buckets: [Int32] = []
+    private var liveBuckets = 0
+    private var deletedBuckets = 0
+    private static var emptyBucket: Int32 { -1 }
+    private static var deletedBucket: Int32 { -2 }
     /// One table per entry of `indexes`, same order.
     private var postings: [[String: Set<Int32>]]
     var synced = false
@@ -24,19 +30,19 @@ struct SlotStore<Payload: Sendable>: Sendable {
         self.indexes = indexes
         postings = Array(repeating: [:], count: indexes.count)
         slots.reserveCapacity(capacity)
-        slotByKey.reserveCapacity(capacity)
+        rehash(toHold: capacity)
     }
 
-    var count: Int { slotByKey.count }
+    var count: Int { liveBuckets }
 
     /// Slots ever allocated (live plus free): shows reuse in tests.
     var slotCapacityInUse: Int { slots.count }
 
     func get(_ key: ObjectKey) -> CachedObject<Payload>? {
-        slotByKey[key].flatMap { slots[Int($0)]?.unpacked }
+        slot(of: key).flatMap { slots[Int($0)]?.unpacked }
     }
 
-    func contains(_ key: ObjectKey) -> Bool { slotByKey[key] != nil }
+    func contains(_ key: ObjectKey) -> Bool { slot(of: key) != nil }
 
     /// Every object, in no particular order.
     func all() -> [CachedObject<Payload>] {
@@ -47,7 +53,7 @@ struct SlotStore<Payload: Sendable>: Sendable {
     }
 
     /// Every stored key, in no particular order.
-    var keys: Dictionary<ObjectKey, Int32>.Keys { slotByKey.keys }
+    var keys: [ObjectKey] { slots.compactMap { $0?.key } }
 
     /// Objects under `value` in the index called `name`; nil for an unknown index.
     func objects(inIndex name: String, value: String) -> [CachedObject<Payload>]? {
@@ -64,7 +70,7 @@ struct SlotStore<Payload: Sendable>: Sendable {
     /// Stores `object`, returning what it replaced.
     @discardableResult
     mutating func upsert(_ object: CachedObject<Payload>) -> CachedObject<Payload>? {
-        if let slot = slotByKey[object.key] {
+        if let slot = slot(of: object.key) {
             let old = slots[Int(slot)]!.unpacked
             unindex(old, at: slot)
             slots[Int(slot)] = PackedObject(object)
@@ -79,7 +85,7 @@ struct SlotStore<Payload: Sendable>: Sendable {
             slot = Int32(slots.count)
             slots.append(PackedObject(object))
         }
-        slotByKey[object.key] = slot
+        insertBucket(slot, for: object.key)
         index(object, at: slot)
         return nil
     }
@@ -87,7 +93,12 @@ struct SlotStore<Payload: Sendable>: Sendable {
     /// Removes the object at `key`, returning it.
     @discardableResult
     mutating func remove(_ key: ObjectKey) -> CachedObject<Payload>? {
-        guard let slot = slotByKey.removeValue(forKey: key), let packed = slots[Int(slot)] else { return nil }
+        guard let bucket = bucket(of: key) else { return nil }
+        let slot = buckets[bucket]
+        buckets[bucket] = Self.deletedBucket
+        liveBuckets -= 1
+        deletedBuckets += 1
+        guard let packed = slots[Int(slot)] else { return nil }
         let old = packed.unpacked
         unindex(old, at: slot)
         slots[Int(slot)] = nil
@@ -97,6 +108,49 @@ struct SlotStore<Payload: Sendable>: Sendable {
             freeSlots.append(slot)
         }
         return old
+    }
+
+    private func slot(of key: ObjectKey) -> Int32? {
+        bucket(of: key).map { buckets[$0] }
+    }
+
+    private func bucket(of key: ObjectKey) -> Int? {
+        guard !buckets.isEmpty else { return nil }
+        let mask = buckets.count - 1
+        var position = key.hashValue & mask
+        // Terminates: the load limit in insertBucket always leaves an empty bucket.
+        while true {
+            let slot = buckets[position]
+            if slot == Self.emptyBucket { return nil }
+            if slot >= 0, slots[Int(slot)]?.key == key { return position }
+            position = (position + 1) & mask
+        }
+    }
+
+    private mutating func insertBucket(_ slot: Int32, for key: ObjectKey) {
+        if (liveBuckets + deletedBuckets + 1) * 4 > buckets.count * 3 { rehash(toHold: liveBuckets + 1) }
+        let mask = buckets.count - 1
+        var position = key.hashValue & mask
+        while buckets[position] >= 0 { position = (position + 1) & mask }
+        if buckets[position] == Self.deletedBucket { deletedBuckets -= 1 }
+        buckets[position] = slot
+        liveBuckets += 1
+    }
+
+    /// Rebuilds the table with room for `count` keys at most 3/4 full, dropping deleted marks.
+    private mutating func rehash(toHold count: Int) {
+        var capacity = 16
+        while capacity * 3 < max(count, liveBuckets) * 4 { capacity *= 2 }
+        let old = buckets
+        buckets = Array(repeating: Self.emptyBucket, count: capacity)
+        deletedBuckets = 0
+        let mask = capacity - 1
+        for slot in old where slot >= 0 {
+            guard let key = slots[Int(slot)]?.key else { continue }
+            var position = key.hashValue & mask
+            while buckets[position] >= 0 { position = (position + 1) & mask }
+            buckets[position] = slot
+        }
     }
 
     private mutating func index(_ object: CachedObject<Payload>, at slot: Int32) {
@@ -121,19 +175,21 @@ struct SlotStore<Payload: Sendable>: Sendable {
     var inconsistencies: [String] {
         var problems: [String] = []
         var expected = Array(repeating: [String: Set<Int32>](), count: indexes.count)
-        for (key, slot) in slotByKey {
+        var live = 0
+        for (position, slot) in buckets.enumerated() where slot >= 0 {
+            live += 1
             guard slots.indices.contains(Int(slot)), let packed = slots[Int(slot)] else {
-                problems.append("\(key) points at empty slot \(slot)")
+                problems.append("bucket \(position) points at empty slot \(slot)")
                 continue
             }
-            if packed.key != key { problems.append("slot \(slot) holds \(packed.key), not \(key)") }
+            if bucket(of: packed.key) != position { problems.append("\(packed.key) is not found at its bucket \(position)") }
             let object = packed.unpacked
             for position in indexes.indices {
                 for value in indexes[position].values(object) { expected[position][value, default: []].insert(slot) }
             }
         }
         let occupied = slots.indices.filter { slots[$0] != nil }.count
-        if occupied != slotByKey.count { problems.append("\(occupied) occupied slots for \(slotByKey.count) keys") }
+        if occupied != live || live != liveBuckets { problems.append("\(occupied) occupied slots for \(live) keys (counted \(liveBuckets))") }
         for free in freeSlots where slots.indices.contains(Int(free)) && slots[Int(free)] != nil {
             problems.append("free slot \(free) is occupied")
         }
