@@ -1,6 +1,7 @@
 import ControllerRuntime
 import DevAPIServer
 import Foundation
+import HTTPTransport
 import JSON
 import KubeAPI
 import KubeConfig
@@ -105,12 +106,30 @@ final class LineLog: Sendable {
     func demoCommand_withExitWhenReady_reachesReadyPrintsTheKubeconfigAndExitsZero() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("h11-demo-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let result = try await runProcess(Self.operatorBinary, ["demo", "--exit-when-ready", "--port", "0", "--timeout", "120", "--demo-dir", directory, "--examples", Examples.root.appendingPathComponent("examples").path])
+        let result = try await runProcess(Self.operatorBinary, ["demo", "--exit-when-ready", "--no-aws", "--port", "0", "--timeout", "120", "--demo-dir", directory, "--examples", Examples.root.appendingPathComponent("examples").path])
         #expect(result.status == 0, "demo failed: \(result.output)")
         #expect(result.output.contains("export KUBECONFIG=\(directory)/kubeconfig"))
         #expect(result.output.contains("Ready=True"))
         #expect(result.output.contains("AWSTierNotConfigured"))
         #expect(FileManager.default.fileExists(atPath: "\(directory)/kubeconfig"))
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: CommandsEndToEndTests.operatorBinary), "medsearch-operator is not built next to the tests (build the whole package)"),
+          .enabled(if: LocalMotoServer.executablePath() != nil, "moto_server is not installed (pip install 'moto[server]')"))
+    func demoCommand_withMoto_provisionsTheDataTierReachesReadyAndStopsMotoOnExit() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("h14-demo-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let result = try await runProcess(Self.operatorBinary, ["demo", "--exit-when-ready", "--aws", "--port", "0", "--timeout", "120", "--demo-dir", directory, "--examples", Examples.root.appendingPathComponent("examples").path])
+        #expect(result.status == 0, "demo failed: \(result.output)")
+        #expect(result.output.contains("Ready=True Ready: services, database, cache and storage are ready"), "\(result.output)")
+        #expect(!result.output.contains("AWSTierNotConfigured"))
+        for line in ["database  True  Available", "cache     True  Available", "storage   True  Available"] {
+            #expect(result.output.contains(line), "missing \(line) in \(result.output)")
+        }
+        // moto is gone once the demo has exited: nothing answers on its port any more.
+        let port = try #require(result.output.firstMatch(of: /moto_server on http:\/\/127\.0\.0\.1:(\d+)/).map { String($0.1) })
+        let stillServing = try? await HTTPTransport().send(HTTPRequest(url: "http://127.0.0.1:\(port)/moto-api/data.json", timeout: .seconds(2)))
+        #expect(stillServing == nil, "moto_server still answers on port \(port) after the demo exited")
     }
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: CommandsEndToEndTests.operatorBinary), "medsearch-operator is not built next to the tests (build the whole package)"))
