@@ -7,6 +7,6 @@ struct MedsearchOperator: AsyncParsableCommand {
         commandName: "medsearch-operator",
         abstract: "Runs a medical AI search platform on Kubernetes from one MedicalSearchPlatform resource.",
         version: "0.1.0",
-        subcommands: [RunCommand.self, StatusCommand.self, DemoCommand.self, DevAPIServerCommand.self, DevAPIServerBenchmarkCommand.self, CRDsCommand.self, RenderCommand.self]
+        subcommands: [RunCommand.self, StatusCommand.self, DemoCommand.self, DevAPIServerCommand.self, DevAPIServerBenchmarkCommand.self, BenchCacheCommand.self, CRDsCommand.self, RenderCommand.self]
     )
 }
