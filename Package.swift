@@ -39,7 +39,7 @@ var targets: [Target] = [
     .target(name: "PlatformController", dependencies: ["JSON", "KubeAPI", "ControllerRuntime", "PlatformAPI", "PlatformSpecs", "DataTier", "AWS", "Probes", "TLS", "HTTPTransport", logging, serviceLifecycle]),
     .executableTarget(
         name: "medsearch-operator",
-        dependencies: ["JSON", "YAML", "KubeConfig", "KubeAPI", "DevAPIServer", "ControllerRuntime", "PlatformAPI", "PlatformSpecs", "PlatformController", "DataTier", "AWS", "Probes", "HTTPTransport", argumentParser, logging]
+        dependencies: ["JSON", "YAML", "KubeConfig", "KubeAPI", "DevAPIServer", "ControllerRuntime", "PlatformAPI", "PlatformSpecs", "PlatformController", "DataTier", "AWS", "Probes", "TLS", "HTTPTransport", argumentParser, logging]
     ),
 
     .testTarget(name: "JSONTests", dependencies: ["JSON"]),

@@ -26,6 +26,8 @@ public struct AWSDataTierSettings: Sendable {
     public var probeTLS: ProbeTLSMode = .required(ClientTLSConfiguration())
     /// Where probes really connect (`MEDSEARCH_PROBE_ENDPOINT_OVERRIDES`); demos and tests only.
     public var probeEndpointOverrides = ProbeEndpointOverrides()
+    /// Replaces the standard probes (demos that point them at stand-in servers). Default nil.
+    public var customProbes: DataTierProbeFactory?
     /// How long to wait between passes while AWS creates or modifies something. Default 30 s.
     public var settleInterval: Duration = .seconds(30)
     /// How often the shared AWS describe cache refreshes. Default 30 s.
@@ -45,7 +47,7 @@ public struct AWSDataTierSettings: Sendable {
         let aws = AWSServices(client: client)
         let observer = DataTierObserver(rds: aws.rds, elastiCache: aws.elastiCache, interval: observeInterval)
         let probes = probeInterval.map { _ in
-            DataTierProbes.standard(s3: aws.s3, databaseTLS: probeTLS, cacheTLS: probeTLS, endpointOverrides: probeEndpointOverrides)
+            customProbes ?? DataTierProbes.standard(s3: aws.s3, databaseTLS: probeTLS, cacheTLS: probeTLS, endpointOverrides: probeEndpointOverrides)
         }
         return DataTierReconciler(
             aws: aws, observer: observer, network: network, probes: probes, settleInterval: settleInterval,

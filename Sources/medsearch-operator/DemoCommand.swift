@@ -1,3 +1,4 @@
+import AWS
 import ArgumentParser
 import ControllerRuntime
 import DataTier
@@ -24,7 +25,11 @@ struct DemoCommand: AsyncParsableCommand {
             Ctrl-C stops it (or --exit-when-ready stops once Ready, for CI). When moto_server is \
             on PATH (pip install 'moto[server]'), the demo starts it on 127.0.0.1 and the operator \
             provisions the platform's AWS data tier there (dummy credentials; nothing reaches real \
-            AWS); otherwise database, cache and storage report AWSTierNotConfigured.
+            AWS); otherwise database, cache and storage report AWSTierNotConfigured. With moto, \
+            scripts/dataplane/start-local runs PostgreSQL and Redis (TLS) on loopback behind moto's \
+            endpoints; as a demo-only stand-in for RDS/ElastiCache adopting the generated master \
+            password, the demo copies the values from the <name>-credentials Secret into them, so \
+            the data-plane probes really authenticate.
             """)
 
     @Option(help: "Port for the API server; 0 picks a free one.")
@@ -44,6 +49,9 @@ struct DemoCommand: AsyncParsableCommand {
 
     @Flag(inversion: .prefixedNo, help: "Provision the AWS data tier in a local moto_server. Default: on when moto_server is on PATH.")
     var aws: Bool?
+
+    @Flag(inversion: .prefixedNo, help: "With --aws: run PostgreSQL and Redis on loopback (scripts/dataplane/start-local) behind moto's endpoints so data-plane probes really connect. Default on when it works.")
+    var dataPlane = true
 
     @Option(help: "Operator log level (logs go to stderr): trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .warning
@@ -74,13 +82,19 @@ struct DemoCommand: AsyncParsableCommand {
 
         let moto: LocalMotoServer?
         let dataTier: DataTierReconciler?
+        let dataPlane: DemoDataPlane?
         do {
-            (moto, dataTier) = try await Self.startMoto(wanted: aws, region: platform[path: ["spec", "region"]].stringValue ?? "us-east-1", logger: logger)
+            (moto, dataTier, dataPlane) = try await Self.startMoto(
+                wanted: aws, region: platform[path: ["spec", "region"]].stringValue ?? "us-east-1",
+                dataPlaneDirectory: self.dataPlane ? URL(fileURLWithPath: demoDir).appendingPathComponent("dataplane").standardizedFileURL.path : nil, logger: logger)
         } catch {
             await server.shutdown()
             throw error
         }
-        defer { moto?.stop() }
+        defer {
+            moto?.stop()
+            dataPlane?.stop()
+        }
 
         do {
             let connection = try KubeConfigLoader.loadAutomatically(explicitPath: kubeconfigPath, context: nil, namespace: nil)
@@ -90,7 +104,22 @@ struct DemoCommand: AsyncParsableCommand {
                 tiers: tiers, platform: platform, output: { Self.say($0) }, logger: logger)
             demo.timeout = Duration.seconds(timeout)
             demo.dataTier = dataTier
-            let (running, tree) = try await demo.run()
+            let demoClient = demo.client
+            let demoKey = demo.platformKey
+            let databaseName = platform[path: ["spec", "database", "databaseName"]].stringValue ?? "medsearch"
+            let credentialsTask = dataPlane.map { plane in
+                Task { try await Self.handCredentials(to: plane, client: demoClient, platform: demoKey, databaseName: databaseName) }
+            }
+            var (running, tree) = try await demo.run()
+            if let credentialsTask {
+                do {
+                    try await credentialsTask.value
+                    try await Self.waitForHealthyProbes(client: demo.client, platform: demo.platformKey)
+                    tree = try await StatusTree.fetch(client: demo.client, namespace: demo.platformKey.namespace, name: demo.platformKey.name)
+                } catch {
+                    Self.say("data-plane probes: \(error)")
+                }
+            }
             var colored = tree
             colored.colors = isatty(STDOUT_FILENO) != 0
             print("")
@@ -119,35 +148,89 @@ struct DemoCommand: AsyncParsableCommand {
         await server.shutdown()
     }
 
-    /// moto and a data tier pointed at it, when wanted (`--aws`) or available (default).
+    /// moto and a data tier pointed at it, when wanted (`--aws`) or available (default),
+    /// plus the local data plane behind it when `dataPlaneDirectory` is given and it starts.
     /// The AWS client gets only moto's address, dummy keys and the region: whatever AWS
     /// credentials the user's shell holds are never used by the demo.
-    static func startMoto(wanted: Bool?, region: String, logger: Logger) async throws -> (LocalMotoServer?, DataTierReconciler?) {
+    static func startMoto(wanted: Bool?, region: String, dataPlaneDirectory: String?, logger: Logger) async throws -> (LocalMotoServer?, DataTierReconciler?, DemoDataPlane?) {
         let installed = LocalMotoServer.executablePath() != nil
         guard wanted ?? installed else {
             say(wanted == false
                 ? "AWS data tier: off (--no-aws); database, cache and storage report AWSTierNotConfigured"
                 : "AWS data tier: off (moto_server is not installed: pip install 'moto[server]'); database, cache and storage report AWSTierNotConfigured")
-            return (nil, nil)
+            return (nil, nil, nil)
         }
         guard installed else { throw InputError("--aws needs moto_server on PATH (pip install 'moto[server]', or scripts/install-deps)") }
         let transport = HTTPTransport()
         let moto = try await LocalMotoServer.start(transport: transport)
+        var dataPlane: DemoDataPlane?
         do {
             let subnets = try await moto.makeSubnets(region: region, transport: transport)
             var settings = AWSDataTierSettings(region: region, network: DataTierNetwork(subnetIds: subnets))
-            // No data-plane probes: moto's RDS and ElastiCache endpoints have no servers behind them.
-            settings.probeInterval = nil
             settings.settleInterval = .seconds(2)
             settings.observeInterval = .seconds(1)
-            let dataTier = try settings.makeReconciler(environment: moto.awsEnvironment(region: region), transport: transport, logger: logger)
+            settings.probeInterval = nil
+            let environment = moto.awsEnvironment(region: region)
+            if let dataPlaneDirectory {
+                do {
+                    let plane = try DemoDataPlane.start(directory: dataPlaneDirectory)
+                    dataPlane = plane
+                    let s3 = AWSServices(client: try AWSClient.fromEnvironment(region: region, environment: environment, transport: transport, logger: logger)).s3
+                    settings.probeInterval = .seconds(3)
+                    settings.customProbes = plane.probes(s3: s3)
+                } catch {
+                    say("data-plane probes: off (\(error))")
+                }
+            } else {
+                say("data-plane probes: off (--no-data-plane)")
+            }
+            let dataTier = try settings.makeReconciler(environment: environment, transport: transport, logger: logger)
             say("AWS data tier: moto_server on \(moto.endpointURL) (region \(region), dummy credentials, VPC with subnets \(subnets.joined(separator: ", ")))")
-            say("data-plane probes: off (moto provisions no real PostgreSQL or Redis)")
-            return (moto, dataTier)
+            if let dataPlane {
+                say("data-plane probes: on, every 3 s; moto's database and cache endpoints lead to PostgreSQL 127.0.0.1:\(dataPlane.postgresPort) and Redis 127.0.0.1:\(dataPlane.redisPort) (TLS)")
+            }
+            return (moto, dataTier, dataPlane)
         } catch {
             moto.stop()
+            dataPlane?.stop()
             throw error
         }
+    }
+
+    /// Demo-only stand-in for RDS/ElastiCache taking the generated master password: waits
+    /// for the operator to write the credentials Secret, then gives its values to the local
+    /// servers. Until then the probes fail with AuthenticationFailed (Degraded=True).
+    static func handCredentials(to plane: DemoDataPlane, client: any ResourceClient, platform: ObjectKey, databaseName: String) async throws {
+        let end = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < end {
+            if let secret = try? await client.get(.secrets, namespace: platform.namespace, name: "\(platform.name)-credentials"),
+               let data = secret["data"].objectValue,
+               let password = data["DATABASE_PASSWORD"]?.stringValue.flatMap({ Data(base64Encoded: $0) }),
+               let token = data["REDIS_AUTH_TOKEN"]?.stringValue.flatMap({ Data(base64Encoded: $0) })
+            {
+                try plane.adopt(databasePassword: String(decoding: password, as: UTF8.self), redisAuthToken: String(decoding: token, as: UTF8.self), databaseName: databaseName)
+                say("data plane: the local PostgreSQL and Redis now use the operator-generated credentials from Secret \(platform.name)-credentials (demo stand-in for RDS/ElastiCache)")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        throw DemoDataPlane.Unavailable(description: "the credentials Secret never got its data")
+    }
+
+    /// Waits until the probes pass (Degraded=False after they ran) and prints the outcome.
+    static func waitForHealthyProbes(client: any ResourceClient, platform: ObjectKey) async throws {
+        let end = ContinuousClock.now + .seconds(60)
+        var last = ""
+        while ContinuousClock.now < end {
+            let object = try await client.get(PlatformResources.platforms, namespace: platform.namespace, name: platform.name)
+            if let degraded = Conditions.find(.degraded, in: PlatformStatus(json: object["status"]).conditions) {
+                let line = "Degraded=\(degraded.status.rawValue) \(degraded.reason): \(degraded.message)"
+                if line != last { say("data-plane probes: " + line); last = line }
+                if degraded.status == .false && degraded.reason != "AsExpected" { return }
+            }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        throw DemoDataPlane.Unavailable(description: "probes did not pass within 60 s; last: \(last)")
     }
 
     /// Prints and flushes at once: piped into a CI log, progress would otherwise arrive
