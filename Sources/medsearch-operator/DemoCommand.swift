@@ -11,6 +11,7 @@ import KubeConfig
 import Logging
 import PlatformAPI
 import PlatformController
+import Synchronization
 import YAML
 
 /// `medsearch-operator demo`: the whole platform on a laptop — a dev API server, the CRDs,
@@ -80,6 +81,9 @@ struct DemoCommand: AsyncParsableCommand {
         Self.say("dev API server listening on \(endpoint.baseURL) (TLS, bearer token)")
         Self.say("export KUBECONFIG=\(kubeconfigPath)")
 
+        // Listening from here on: a Ctrl-C while moto and the data plane start is kept and
+        // acted on once they can be stopped.
+        let interrupt = Task { await SignalWaiter.waitForInterrupt() }
         let moto: LocalMotoServer?
         let dataTier: DataTierReconciler?
         let dataPlane: DemoDataPlane?
@@ -91,7 +95,20 @@ struct DemoCommand: AsyncParsableCommand {
             await server.shutdown()
             throw error
         }
+        // One signal waiter for the whole run (two would compete for the same signals).
+        // Ctrl-C before Ready would otherwise end the process without the cleanup below and
+        // leave PostgreSQL and Redis running; after Ready it is the normal way to stop.
+        let servingUntilInterrupt = Atomic<Bool>(false)
+        let earlyInterrupt = Task {
+            await interrupt.value
+            guard !Task.isCancelled, !servingUntilInterrupt.load(ordering: .acquiring) else { return }
+            Self.say("interrupted; stopping" + (moto == nil ? "" : " moto and the local data plane"))
+            moto?.stop()
+            dataPlane?.stop()
+            Foundation.exit(130)
+        }
         defer {
+            earlyInterrupt.cancel()
             moto?.stop()
             dataPlane?.stop()
         }
@@ -137,7 +154,8 @@ struct DemoCommand: AsyncParsableCommand {
                     Press Ctrl-C to stop.
                     """)
                 fflush(nil)
-                await SignalWaiter.waitForInterrupt()
+                servingUntilInterrupt.store(true, ordering: .releasing)
+                await interrupt.value
                 print("stopping")
             }
             try await running.stop()
