@@ -140,4 +140,27 @@ struct AWSDataTierEndToEndTests {
             #expect(try await aws.elastiCache.describeReplicationGroups(id: names.replicationGroup).count == 1)
         }
     }
+
+    /// moto leaves a deleted replication group `deleting` for good, so a cache with policy
+    /// Delete shows a cleanup that stays pending.
+    @Test func deletingAPlatformWhoseCacheIsStillDeleting_keepsTheFinalizer_andShowsWhyInStatus() async throws {
+        let (reconciler, _) = try await dataTier(logger: .quiet)
+        let namespace = "aws-e2e-pending"
+        let name = "clinic\(UInt16.random(in: 0...UInt16.max))"
+        try await OperatorHarness.with(namespaces: [namespace], dataTier: reconciler) { h in
+            var object = try Self.platform(name: name, namespace: namespace)
+            object[path: ["spec", "cache", "deletionPolicy"]] = "Delete"
+            try await h.applyPlatform(object)
+            try await h.eventually("Ready") { try await h.condition(.ready, namespace, name)?.status == .true }
+            try await h.client.delete(PlatformResources.platforms, namespace: namespace, name: name)
+            try await h.eventually("cleanup pending in status") {
+                let cache = try await h.condition(.cacheReady, namespace, name)
+                let ready = try await h.condition(.ready, namespace, name)
+                return cache?.status == .false && cache?.reason == "Deleting" && ready?.reason == "Deleting"
+            }
+            let platform = try #require(try await h.platform(namespace, name), "the finalizer must hold the platform while its cache is deleting")
+            #expect((platform[path: ["metadata", "finalizers"]].arrayValue ?? []).contains(.string(PlatformResources.finalizer)))
+            #expect(!platform[path: ["metadata", "deletionTimestamp"]].isNull)
+        }
+    }
 }

@@ -114,6 +114,13 @@ final class LineLog: Sendable {
         #expect(FileManager.default.fileExists(atPath: "\(directory)/kubeconfig"))
     }
 
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: CommandsEndToEndTests.operatorBinary), "medsearch-operator is not built next to the tests (build the whole package)"))
+    func runCommand_withAWSDataTierButNoSubnets_refusesToStartAndSaysWhatIsMissing() async throws {
+        let result = try await runProcess(Self.operatorBinary, ["run", "--aws-data-tier", "--aws-region", "us-east-1"])
+        #expect(result.status != 0)
+        #expect(result.output.contains("--aws-data-tier needs --aws-subnet-ids"), "\(result.output)")
+    }
+
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: CommandsEndToEndTests.operatorBinary), "medsearch-operator is not built next to the tests (build the whole package)"),
           .enabled(if: LocalMotoServer.executablePath() != nil, "moto_server is not installed (pip install 'moto[server]')"))
     func demoCommand_withMoto_provisionsTheDataTierReachesReadyAndStopsMotoOnExit() async throws {
