@@ -120,6 +120,14 @@ public struct CompactJSON: Sendable, Hashable {
 
     /// The value as compact JSON text (sorted keys).
     public var serializedBytes: [UInt8] { value.serializedBytes() }
+
+    /// Equal values: the packed bytes of equal values can differ (see `PackedJSON`), so
+    /// differing bytes are settled by decoding.
+    public static func == (lhs: CompactJSON, rhs: CompactJSON) -> Bool {
+        lhs.bytes == rhs.bytes || lhs.value == rhs.value
+    }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(value) }
 }
 
 /// Turns a full API object into what the cache keeps.

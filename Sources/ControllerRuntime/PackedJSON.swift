@@ -11,8 +11,9 @@ import Synchronization
 ///
 /// Guarantees:
 /// - `decode(encode(v))` equals `v` for every value (object member order is not kept).
-/// - A string is always encoded the same way once its table decision is made (the table
-///   only grows), so equal values give equal bytes and `CompactJSON` stays `Hashable` by bytes.
+/// - Table ids never change meaning (the table only grows), so bytes decode the same for the
+///   life of the process. Equal values may still differ in bytes (a value string is shared
+///   from its second sighting on), so `CompactJSON` compares decoded values when bytes differ.
 ///
 /// Caveats: table ids are only meaningful inside this process; never persist or send the bytes.
 enum PackedJSON {
@@ -76,14 +77,19 @@ enum PackedJSON {
                 bytes.append(Tag.object.rawValue)
                 writeVarint(UInt64(members.count))
                 for key in members.keys.sorted() {
-                    write(key, shareable: true)
+                    write(key, shareable: true, isMemberName: true)
                     write(members[key]!, shareable: shareable && !PackedJSON.unshared.contains(key))
                 }
             }
         }
 
-        mutating func write(_ text: String, shareable: Bool) {
-            if shareable, let id = table.id(for: text) {
+        mutating func write(_ text: String, shareable: Bool, isMemberName: Bool = false) {
+            // A value seen a second time inside this object is a back-reference, and must
+            // not count as a second sighting for the table.
+            if !isMemberName, let earlier = literals[text] {
+                bytes.append(Tag.repeated.rawValue)
+                writeVarint(UInt64(earlier))
+            } else if shareable, let id = table.id(for: text, admitAtFirstSight: isMemberName) {
                 bytes.append(Tag.shared.rawValue)
                 writeVarint(UInt64(id))
             } else if let earlier = literals[text] {
@@ -198,8 +204,12 @@ enum PackedJSON {
 ///
 /// Guarantees: an id, once given, names the same string for the life of the process (entries
 /// are never removed), so bytes encoded earlier always decode. Once full, new strings are
-/// simply not shared; the bound keeps high-cardinality input (names of 40,000 objects) from
-/// growing it without limit.
+/// simply not shared; the bound keeps high-cardinality input from growing it without limit.
+///
+/// Member names enter at first sight (there are few). Values enter at their second sighting
+/// in different objects, remembered by a small doorkeeper set that is emptied when full:
+/// otherwise strings that occur once (an object's own name) would fill the table first and
+/// leave no room for the ones repeated across thousands of objects.
 final class SharedStringTable: Sendable {
     static let shared = SharedStringTable()
 
@@ -207,6 +217,7 @@ final class SharedStringTable: Sendable {
         var ids: [String: UInt32] = [:]
         var strings: [String] = []
         var utf8Bytes = 0
+        var seenOnce: Set<String> = []
     }
 
     private let contents = Mutex(Contents())
@@ -215,20 +226,28 @@ final class SharedStringTable: Sendable {
     /// Longer strings are rare repeats (certificates, scripts) and are kept in their object.
     let longest: Int
 
-    init(capacity: Int = 16_384, byteCapacity: Int = 512 << 10, longest: Int = 160) {
+    let doorkeeperCapacity: Int
+
+    init(capacity: Int = 65_536, byteCapacity: Int = 2 << 20, longest: Int = 160, doorkeeperCapacity: Int = 4_096) {
         self.capacity = capacity
+        self.doorkeeperCapacity = doorkeeperCapacity
         self.byteCapacity = byteCapacity
         self.longest = longest
     }
 
     /// The id of `text`, adding it when there is room; nil when it is not shared.
-    func id(for text: String) -> UInt32? {
+    func id(for text: String, admitAtFirstSight: Bool = true) -> UInt32? {
         let length = text.utf8.count
         // One-byte strings cost as much as their id; long ones are not worth a table slot.
         guard length >= 2, length <= longest else { return nil }
         return contents.withLock { c in
             if let id = c.ids[text] { return id }
             guard c.strings.count < capacity, c.utf8Bytes + length <= byteCapacity else { return nil }
+            if !admitAtFirstSight && c.seenOnce.remove(text) == nil {
+                if c.seenOnce.count >= doorkeeperCapacity { c.seenOnce.removeAll(keepingCapacity: true) }
+                c.seenOnce.insert(text)
+                return nil
+            }
             let id = UInt32(c.strings.count)
             c.ids[text] = id
             c.strings.append(text)

@@ -34,16 +34,36 @@ import Testing
         #expect(PackedJSON.decode(thrice, table: table) == ["a": .string(long), "b": .string(long), "c": [.string(long)]])
     }
 
-    @Test func packedJSON_sharesMemberNamesAcrossObjects_soTheSecondObjectIsSmaller() {
+    @Test func packedJSON_sharesMemberNamesAtOnceAndValuesFromTheirSecondObjectOn() {
         let table = SharedStringTable()
-        let first = PackedJSON.encode(["terminationMessagePolicy": "File"], table: table)
-        let second = PackedJSON.encode(["terminationMessagePolicy": "File"], table: table)
-        #expect(first == second, "equal values give equal bytes")
-        #expect(first.count < "terminationMessagePolicy".utf8.count, "the member name is a table id")
+        let value: JSONValue = ["terminationMessagePolicy": "FallbackToLogsOnError"]
+        let first = PackedJSON.encode(value, table: table)
+        #expect(first.count < "terminationMessagePolicy".utf8.count + "FallbackToLogsOnError".utf8.count, "the member name is a table id")
+        #expect(first.count > "FallbackToLogsOnError".utf8.count, "a value seen once stays in its object")
+        let second = PackedJSON.encode(value, table: table)
+        let third = PackedJSON.encode(value, table: table)
+        #expect(second.count < 8 && second == third, "from the second object on, the value is a table id")
+        for bytes in [first, second, third] { #expect(PackedJSON.decode(bytes, table: table) == value) }
+    }
+
+    @Test func sharedStringTable_countsRepeatsInsideOneObjectAsOneSighting() {
+        let table = SharedStringTable()
+        _ = PackedJSON.encode(["a": "platform-seven-search", "b": "platform-seven-search", "c": ["platform-seven-search"]], table: table)
+        #expect(!table.withStrings { $0.contains("platform-seven-search") })
+    }
+
+    @Test func compactJSON_equalValuesAreEqualAndHashAlikeEvenWhenTheirBytesDiffer() {
+        let value: JSONValue = ["kind": "Deployment", "image": "registry.example/compact-json-equality:1.0"]
+        let first = CompactJSON(value)
+        let later = CompactJSON(value)
+        #expect(first == later)
+        #expect(first.hashValue == later.hashValue)
+        #expect(first != CompactJSON(["kind": "Service"]))
     }
 
     @Test func sharedStringTable_whenFull_keepsEarlierIdsAndEncodesNewStringsTheSameWayEveryTime() {
         let table = SharedStringTable(capacity: 2)
+        _ = PackedJSON.encode(["first": "value-one"], table: table)
         let early = PackedJSON.encode(["first": "value-one"], table: table)
         #expect(table.count == 2)
         let late: JSONValue = ["second": "value-two"]
@@ -63,6 +83,7 @@ import Testing
             "data": ["password": "c3VwZXItc2VjcmV0", "nested": ["inner": "aW5uZXItc2VjcmV0"]],
             "stringData": ["token": "plain-secret-token"],
         ]
+        _ = PackedJSON.encode(secret, table: table)
         let bytes = PackedJSON.encode(secret, table: table)
         let shared = table.withStrings { Set($0) }
         for confidential in ["c3VwZXItc2VjcmV0", "aW5uZXItc2VjcmV0", "plain-secret-token", "6f1c2b1e-8a31-4c2e-9f55-0e7d6b2a9c11", "2026-11-25T10:00:00Z"] {

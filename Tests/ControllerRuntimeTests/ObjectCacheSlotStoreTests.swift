@@ -94,6 +94,7 @@ import Testing
         let uid = "0d3c1e7a-5b2f-4c8e-a1d9-3f6b7c2e9a10"
         let object = cached("ns", "x", owners: [uid], labels: ["app.kubernetes.io/managed-by": "medsearch-operator"])
         _ = PackedObject(object)
+        _ = PackedObject(cached("ns", "y", owners: [uid], labels: ["app.kubernetes.io/managed-by": "medsearch-operator"]))
         let shared = SharedStringTable.shared.withStrings { Set($0) }
         #expect(shared.contains("app.kubernetes.io/managed-by"))
         #expect(shared.contains("medsearch-operator"))
