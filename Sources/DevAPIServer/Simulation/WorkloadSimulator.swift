@@ -3,8 +3,10 @@ import JSON
 import Logging
 
 /// A stand-in for kube-controller-manager's deployment and HPA controllers: once a Deployment's
-/// spec changes, its status reports every replica ready after `delay`; HPAs report the replica
-/// count of their target, clamped to their bounds, and follow it when the target is scaled.
+/// spec changes, its status reports every replica ready after `delay`; an HPA scales its target
+/// Deployment into `[minReplicas, maxReplicas]` (as the real controller does through the scale
+/// subresource; with no metrics there is nothing else to scale on) and reports current and
+/// desired replicas.
 ///
 /// Guarantees: status is written only through the store's `/status` path, so generation and
 /// resourceVersion behave as with a real controller; each object is re-read before writing and
@@ -81,6 +83,7 @@ public struct WorkloadSimulator: Sendable {
     }
 
     private func writeStatus(_ key: ResourceKey, namespace: String?, name: String) {
+        if key == Self.autoscalers { scaleTargetIntoBounds(namespace: namespace, autoscalerName: name) }
         for _ in 0..<5 {
             guard var current = try? store.get(key, namespace: namespace, name: name, subresource: nil),
                   let desired = desiredStatus(key, current), !desired.semanticallyEquals(current["status"]) else { return }
@@ -94,6 +97,34 @@ public struct WorkloadSimulator: Sendable {
                 logger.debug("workload simulation status write failed", metadata: ["object": "\(namespace ?? "")/\(name)", "error": "\(error.message)"])
                 return
             }
+        }
+    }
+
+    /// Sets the target Deployment's `spec.replicas` to the HPA's bounds when it lies outside them.
+    /// Written as kube-controller-manager, so the operator (which never sets replicas on
+    /// autoscaled Deployments) owns nothing this touches. The status written next still reports
+    /// the previous count as current, as the real controller's first status after a scale does.
+    private func scaleTargetIntoBounds(namespace: String?, autoscalerName: String) {
+        guard let autoscaler = try? store.get(Self.autoscalers, namespace: namespace, name: autoscalerName, subresource: nil),
+              autoscaler[path: ["metadata", "deletionTimestamp"]].isNull,
+              autoscaler[path: ["spec", "scaleTargetRef", "kind"]] == "Deployment",
+              let targetName = autoscaler[path: ["spec", "scaleTargetRef", "name"]].stringValue,
+              let target = try? store.get(Self.deployments, namespace: namespace, name: targetName, subresource: nil),
+              target[path: ["metadata", "deletionTimestamp"]].isNull
+        else { return }
+        let current = target[path: ["spec", "replicas"]].intValue ?? 1
+        let minimum = autoscaler[path: ["spec", "minReplicas"]].intValue ?? 1
+        let maximum = autoscaler[path: ["spec", "maxReplicas"]].intValue ?? max(current, minimum)
+        let desired = min(max(current, minimum), maximum)
+        guard desired != current else { return }
+        let patch: JSONValue = ["spec": ["replicas": .int(desired)]]
+        var options = WriteOptions()
+        options.fieldManager = "kube-controller-manager"
+        do {
+            _ = try store.patch(Self.deployments, namespace: namespace, name: targetName, subresource: nil, type: .merge,
+                                body: patch.serializedBytes(), options: options)
+        } catch {
+            logger.debug("workload simulation could not scale", metadata: ["object": "\(namespace ?? "")/\(targetName)", "error": "\(error.message)"])
         }
     }
 
