@@ -112,6 +112,13 @@ public struct CompactJSON: Sendable, Hashable {
         bytes = PackedJSON.encode(value)
     }
 
+    /// An exact-size copy of bytes produced by `PackedJSON.encode`.
+    init(packedBytes: [UInt8]) {
+        bytes = [UInt8](unsafeUninitializedCapacity: packedBytes.count) { buffer, initialized in
+            initialized = buffer.initialize(fromContentsOf: packedBytes)
+        }
+    }
+
     /// The decoded value. The bytes were produced by our own encoder, so they always decode.
     public var value: JSONValue {
         guard let value = PackedJSON.decode(bytes) else { preconditionFailure("CompactJSON holds bytes that do not decode") }

@@ -214,12 +214,15 @@ struct PackedObject<Payload: Sendable>: Sendable {
 
     init(_ object: CachedObject<Payload>) {
         let metadata = object.metadata
-        key = metadata.key
+        // Fresh copies of what was allocated while the list was being parsed: the originals
+        // sit among that parse's freed garbage, and moving them lets whole pages go back to
+        // the system (malloc_trim after the relist) instead of being pinned by a few bytes.
+        key = ObjectKey(namespace: metadata.key.namespace, name: Self.relocated(metadata.key.name))
         uid = metadata.uid
         resourceVersion = metadata.resourceVersion
         generation = metadata.generation
         isBeingDeleted = metadata.isBeingDeleted
-        payload = object.payload
+        payload = (object.payload as? any RelocatablePayload)?.relocated() as? Payload ?? object.payload
         if metadata.labels.isEmpty && metadata.ownerReferences.isEmpty && metadata.finalizers.isEmpty {
             extras = []
         } else {
@@ -235,6 +238,15 @@ struct PackedObject<Payload: Sendable>: Sendable {
         }
     }
 
+    /// A copy of `text` in its own new allocation (small strings are inline anyway).
+    private static func relocated(_ text: String) -> String {
+        guard text.utf8.count > 15 else { return text }
+        return String(unsafeUninitializedCapacity: text.utf8.count) { buffer in
+            _ = buffer.initialize(fromContentsOf: text.utf8)
+            return text.utf8.count
+        }
+    }
+
     var unpacked: CachedObject<Payload> {
         var metadata = CachedMetadata(key: key, uid: uid, resourceVersion: resourceVersion, generation: generation, isBeingDeleted: isBeingDeleted)
         if !extras.isEmpty, let packed = PackedJSON.decode(extras) {
@@ -247,4 +259,17 @@ struct PackedObject<Payload: Sendable>: Sendable {
         }
         return CachedObject(metadata: metadata, payload: payload)
     }
+}
+
+/// Payloads whose heap storage the cache copies once when storing them (see `PackedObject`).
+protocol RelocatablePayload {
+    func relocated() -> Self
+}
+
+extension CompactJSON: RelocatablePayload {
+    func relocated() -> CompactJSON { CompactJSON(packedBytes: bytes) }
+}
+
+extension ChildSummary: RelocatablePayload {
+    func relocated() -> ChildSummary { ChildSummary(desiredHash: desiredHash, status: status?.relocated()) }
 }
