@@ -42,14 +42,18 @@ var targets: [Target] = [
         dependencies: ["JSON", "YAML", "KubeConfig", "KubeAPI", "DevAPIServer", "ControllerRuntime", "PlatformAPI", "PlatformSpecs", "PlatformController", "DataTier", "AWS", "Probes", "TLS", "HTTPTransport", argumentParser, logging]
     ),
 
+    // Loopback servers and moto fixtures shared by test targets only; the executable must not depend on them.
+    .target(name: "HTTPTestSupport", dependencies: ["TLS", nioCore, nioPosix, nioHTTP1]),
+    .target(name: "AWSTestSupport", dependencies: ["AWS", "AWSSigning", "HTTPTransport", nioCore, nioPosix, nioHTTP1]),
+
     .testTarget(name: "JSONTests", dependencies: ["JSON"]),
     .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
     .testTarget(name: "KubeConfigTests", dependencies: ["KubeConfig"]),
-    .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "TLS", nioCore, nioPosix, nioHTTP1]),
+    .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "HTTPTestSupport", "TLS", nioCore, nioPosix, nioHTTP1]),
     .testTarget(name: "TLSTests", dependencies: ["TLS", "HTTPTransport", nioCore, nioPosix, nioHTTP1]),
     .testTarget(name: "AWSSigningTests", dependencies: ["AWSSigning"]),
-    .testTarget(name: "AWSTests", dependencies: ["AWS", "AWSSigning", "HTTPTransport", nioCore, nioPosix, nioHTTP1]),
-    .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI", "DevAPIServer", "TLS", nioCore, nioPosix, nioHTTP1]),
+    .testTarget(name: "AWSTests", dependencies: ["AWS", "AWSTestSupport", "AWSSigning", "HTTPTransport", nioCore, nioPosix, nioHTTP1]),
+    .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI", "HTTPTestSupport", "DevAPIServer", "TLS", nioCore, nioPosix, nioHTTP1]),
     .testTarget(name: "APIMachineryTests", dependencies: ["APIMachinery"]),
     .testTarget(name: "DevAPIServerTests", dependencies: ["DevAPIServer", "KubeAPI", "TLS", nioCore, nioPosix, nioHTTP1]),
     .testTarget(name: "ControllerRuntimeTests", dependencies: ["ControllerRuntime", "KubeAPI", "DevAPIServer", "HTTPTransport"]),
@@ -57,7 +61,7 @@ var targets: [Target] = [
     .testTarget(name: "PlatformSpecsTests", dependencies: ["PlatformSpecs", "PlatformAPI", "YAML"]),
     .testTarget(name: "PlatformControllerTests", dependencies: ["PlatformController", "DevAPIServer", "KubeAPI", "KubeConfig", "ControllerRuntime", "PlatformAPI", "PlatformSpecs", "YAML", "DataTier", "AWS", "HTTPTransport"]),
     .testTarget(name: "ProbesTests", dependencies: ["Probes", "TLS", nioCore, nioPosix]),
-    .testTarget(name: "DataTierTests", dependencies: ["DataTier", "AWS", "AWSSigning", "PlatformAPI", "YAML", "HTTPTransport", nioCore, nioPosix, nioHTTP1]),
+    .testTarget(name: "DataTierTests", dependencies: ["DataTier", "AWSTestSupport", "AWS", "AWSSigning", "PlatformAPI", "YAML", "HTTPTransport", nioCore, nioPosix, nioHTTP1]),
 ]
 
 // Development convenience: MEDSEARCH_ONLY=YAMLTests,KubeConfigTests builds just those

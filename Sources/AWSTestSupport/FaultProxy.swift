@@ -8,8 +8,9 @@ import Synchronization
 ///
 /// Faults are matched by operation: the Query `Action`, the JSON `X-Amz-Target` operation,
 /// or "S3:<METHOD>" for REST calls. Each fault applies to the next `count` matching requests.
-final class FaultProxy: Sendable {
-    enum Fault: Sendable {
+public final class FaultProxy: Sendable {
+    /// One kind of injected failure.
+    public enum Fault: Sendable {
         /// 400 with a Query-style `<ErrorResponse>` carrying `code` (e.g. "Throttling").
         case queryError(code: String, status: Int)
         /// A JSON-protocol error with `__type`.
@@ -32,13 +33,15 @@ final class FaultProxy: Sendable {
     private let seen = Mutex<[String]>([])
     private let server: LoopbackServer
 
-    var baseURL: String { server.baseURL }
+    /// Where clients send requests instead of moto.
+    public var baseURL: String { server.baseURL }
     /// Operations of every request received, in order.
-    var operations: [String] { seen.withLock { $0 } }
+    public var operations: [String] { seen.withLock { $0 } }
 
     private init(server: LoopbackServer) { self.server = server }
 
-    static func start(upstream: String, transport: HTTPTransport) async throws -> FaultProxy {
+    /// Starts a proxy on 127.0.0.1 forwarding to `upstream` through `transport`.
+    public static func start(upstream: String, transport: HTTPTransport) async throws -> FaultProxy {
         let box = ProxyBox()
         let server = try await LoopbackServer.start { request in
             guard let proxy = box.proxy.withLock({ $0 }) else { return ScriptedResponse(status: 503) }
@@ -49,16 +52,19 @@ final class FaultProxy: Sendable {
         return proxy
     }
 
-    func stop() async { await server.stop() }
+    /// Stops the proxy's listener.
+    public func stop() async { await server.stop() }
 
     /// Applies `fault` to the next `count` requests for `operation`.
-    func inject(_ fault: Fault, on operation: String, count: Int) {
+    public func inject(_ fault: Fault, on operation: String, count: Int) {
         rules.withLock { $0.append(Rule(operation: operation, remaining: count, fault: fault)) }
     }
 
-    func count(of operation: String) -> Int { operations.filter { $0 == operation }.count }
+    /// How many requests for `operation` arrived.
+    public func count(of operation: String) -> Int { operations.filter { $0 == operation }.count }
 
-    static func operation(of request: ReceivedRequest) -> String {
+    /// The operation name a request is matched by (see the type's summary).
+    public static func operation(of request: ReceivedRequest) -> String {
         if let target = request.header("X-Amz-Target"), let dot = target.lastIndex(of: ".") {
             return String(target[target.index(after: dot)...])
         }

@@ -4,31 +4,50 @@ import NIOPosix
 import Synchronization
 
 /// A request as the loopback server received it.
-struct ReceivedRequest: Sendable {
-    var method: String
+public struct ReceivedRequest: Sendable {
+    /// HTTP method as sent ("GET", "PUT").
+    public var method: String
     /// Path and query as sent ("/latest/api/token", "/?Action=…").
-    var uri: String
-    var headers: [(name: String, value: String)]
-    var body: [UInt8]
+    public var uri: String
+    /// Header fields in arrival order.
+    public var headers: [(name: String, value: String)]
+    /// The whole request body.
+    public var body: [UInt8]
 
-    func header(_ name: String) -> String? { headers.first { $0.name.lowercased() == name.lowercased() }?.value }
-    var path: String { String(uri.split(separator: "?", maxSplits: 1).first ?? "") }
-    var bodyText: String { String(decoding: body, as: UTF8.self) }
+    /// A request as it would arrive, for tests that feed handlers directly.
+    public init(method: String, uri: String, headers: [(name: String, value: String)], body: [UInt8]) {
+        self.method = method
+        self.uri = uri
+        self.headers = headers
+        self.body = body
+    }
+
+    /// The first value of header `name`, compared case-insensitively.
+    public func header(_ name: String) -> String? { headers.first { $0.name.lowercased() == name.lowercased() }?.value }
+    /// The URI without its query.
+    public var path: String { String(uri.split(separator: "?", maxSplits: 1).first ?? "") }
+    /// The body decoded as UTF-8.
+    public var bodyText: String { String(decoding: body, as: UTF8.self) }
 }
 
 /// What the loopback server answers.
-struct ScriptedResponse: Sendable {
-    var status: Int
-    var headers: [(name: String, value: String)] = []
-    var body: [UInt8] = []
+public struct ScriptedResponse: Sendable {
+    /// HTTP status code.
+    public var status: Int
+    /// Header fields; Content-Length is added when missing.
+    public var headers: [(name: String, value: String)] = []
+    /// The whole response body.
+    public var body: [UInt8] = []
 
-    init(status: Int, headers: [(name: String, value: String)] = [], body: String = "") {
+    /// A response whose body is `body` in UTF-8.
+    public init(status: Int, headers: [(name: String, value: String)] = [], body: String = "") {
         self.status = status
         self.headers = headers
         self.body = Array(body.utf8)
     }
 
-    init(status: Int, headers: [(name: String, value: String)], bytes: [UInt8]) {
+    /// A response with a binary body.
+    public init(status: Int, headers: [(name: String, value: String)], bytes: [UInt8]) {
         self.status = status
         self.headers = headers
         body = bytes
@@ -38,16 +57,20 @@ struct ScriptedResponse: Sendable {
 /// An HTTP/1.1 server on 127.0.0.1 (ephemeral port) whose answers come from an async
 /// closure; it records every request. Used for IMDS, container credentials, STS and as the
 /// base of the fault proxy.
-final class LoopbackServer: Sendable {
-    typealias Responder = @Sendable (ReceivedRequest) async -> ScriptedResponse
+public final class LoopbackServer: Sendable {
+    /// Produces the answer to one request.
+    public typealias Responder = @Sendable (ReceivedRequest) async -> ScriptedResponse
 
-    let port: Int
+    /// The bound ephemeral port.
+    public let port: Int
     private let channel: any Channel
     private let group: MultiThreadedEventLoopGroup
     private let recorder: RequestRecorder
 
-    var baseURL: String { "http://127.0.0.1:\(port)" }
-    var requests: [ReceivedRequest] { recorder.log.withLock { $0 } }
+    /// "http://127.0.0.1:<port>".
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    /// Every request received so far, in order.
+    public var requests: [ReceivedRequest] { recorder.log.withLock { $0 } }
 
     private init(port: Int, channel: any Channel, group: MultiThreadedEventLoopGroup, recorder: RequestRecorder) {
         self.port = port
@@ -56,7 +79,8 @@ final class LoopbackServer: Sendable {
         self.recorder = recorder
     }
 
-    static func start(_ respond: @escaping Responder) async throws -> LoopbackServer {
+    /// Binds 127.0.0.1 on an ephemeral port and answers every request with `respond`.
+    public static func start(_ respond: @escaping Responder) async throws -> LoopbackServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let recorder = RequestRecorder()
         let channel = try await ServerBootstrap(group: group)
@@ -74,7 +98,8 @@ final class LoopbackServer: Sendable {
         return server
     }
 
-    func stop() async {
+    /// Closes the listener and shuts its event loop down.
+    public func stop() async {
         try? await channel.close()
         try? await group.shutdownGracefully()
     }

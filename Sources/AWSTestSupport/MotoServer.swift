@@ -11,11 +11,13 @@ private let startedMotoPIDs = Mutex<[Int32]>([])
 /// A moto_server on 127.0.0.1 for one test suite: free port, started through
 /// scripts/moto/serve-for-tests (which also stops it if this process dies), ready when
 /// `start` returns, stopped by `stop()` or at process exit.
-final class MotoServer: Sendable {
-    let port: Int
+public final class MotoServer: Sendable {
+    /// The port moto listens on.
+    public let port: Int
     private let pid: Int32
 
-    var baseURL: String { "http://127.0.0.1:\(port)" }
+    /// "http://127.0.0.1:<port>".
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
 
     private init(port: Int, pid: Int32) {
         self.port = port
@@ -23,18 +25,20 @@ final class MotoServer: Sendable {
     }
 
     /// True when `moto_server` is on PATH; integration suites are enabled by it.
-    static let isInstalled: Bool = {
+    public static let isInstalled: Bool = {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
         return path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/moto_server") }
     }()
 
-    static let repositoryRoot: String = {
+    /// The checkout holding scripts/moto (this file is Sources/AWSTestSupport/MotoServer.swift).
+    public static let repositoryRoot: String = {
         var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<4 { url.deleteLastPathComponent() }
+        for _ in 0..<3 { url.deleteLastPathComponent() }
         return url.path
     }()
 
-    static func start(transport: HTTPTransport) async throws -> MotoServer {
+    /// Starts moto on a free port and returns once it answers.
+    public static func start(transport: HTTPTransport) async throws -> MotoServer {
         let probe = try await LoopbackServer.start { _ in ScriptedResponse(status: 204) }
         let port = probe.port
         await probe.stop()
@@ -74,14 +78,15 @@ final class MotoServer: Sendable {
         throw MotoStartError(message: "moto_server did not become ready on port \(port)")
     }
 
-    func stop() {
+    /// Stops moto (its watchdog stops it too if this process dies first).
+    public func stop() {
         kill(pid, SIGTERM)
         startedMotoPIDs.withLock { $0.removeAll { $0 == pid } }
     }
 
     /// Turns on moto's request authentication: after `unauthenticatedRequests` more requests,
     /// every request must be signed by an access key moto's IAM knows.
-    func resetAuth(unauthenticatedRequests: Int, transport: HTTPTransport) async throws {
+    public func resetAuth(unauthenticatedRequests: Int, transport: HTTPTransport) async throws {
         let response = try await transport.send(
             HTTPRequest(
                 method: "POST", url: baseURL + "/moto-api/reset-auth", body: Array(String(unauthenticatedRequests).utf8)))
@@ -89,7 +94,7 @@ final class MotoServer: Sendable {
     }
 
     /// A client for every service pointed at this server, with fixed test keys.
-    func client(
+    public func client(
         transport: HTTPTransport, region: String = "us-east-1",
         credentials: AWSCredentials = AWSCredentials(accessKeyId: "AKIDMOTOTEST", secretAccessKey: "moto-test-secret"),
         retryStrategy: RetryStrategy = .standard
@@ -101,19 +106,25 @@ final class MotoServer: Sendable {
     }
 }
 
-struct MotoStartError: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
+/// Why moto could not be started or configured.
+public struct MotoStartError: Error, CustomStringConvertible {
+    /// What went wrong, without secrets.
+    public let message: String
+    /// Same as `message`.
+    public var description: String { message }
 }
 
 /// Starts one moto_server lazily and hands the same one to every test of a suite.
-actor MotoLease {
+public actor MotoLease {
     private var server: Task<MotoServer, any Error>?
-    let transport: HTTPTransport
+    /// The transport moto's readiness probe uses.
+    public let transport: HTTPTransport
 
-    init(transport: HTTPTransport) { self.transport = transport }
+    /// A lease that starts nothing until the first `get()`.
+    public init(transport: HTTPTransport) { self.transport = transport }
 
-    func get() async throws -> MotoServer {
+    /// The suite's moto, started on first call.
+    public func get() async throws -> MotoServer {
         if let server { return try await server.value }
         let transport = self.transport
         let task = Task { try await MotoServer.start(transport: transport) }
@@ -124,15 +135,16 @@ actor MotoLease {
 
 extension AWSService {
     /// Services the tests need for set-up only (EC2 subnets, IAM users), not part of the client.
-    static let ec2ForTests = AWSService(
+    public static let ec2ForTests = AWSService(
         endpointPrefix: "ec2", signingName: "ec2", environmentSuffix: "EC2", apiVersion: "2016-11-15")
-    static let iamForTests = AWSService(
+    /// IAM, for creating users whose keys moto's authentication accepts.
+    public static let iamForTests = AWSService(
         endpointPrefix: "iam", signingName: "iam", environmentSuffix: "IAM", apiVersion: "2010-05-08")
 }
 
 extension AWSClient {
     /// A VPC with two subnets in different zones, as RDS and ElastiCache subnet groups need.
-    func makeTestSubnets() async throws -> [String] {
+    public func makeTestSubnets() async throws -> [String] {
         var vpc = QueryParameters(action: "CreateVpc", version: AWSService.ec2ForTests.apiVersion)
         vpc.add("CidrBlock", "10.42.0.0/16")
         let vpcId = try await query(.ec2ForTests, vpc).firstDescendant("vpcId")?.text ?? ""

@@ -5,21 +5,36 @@ import Synchronization
 import TLS
 
 /// A request as the loopback server received it.
-struct ReceivedRequest: Sendable {
-    var method: String
-    var uri: String
-    var headers: [(String, String)]
-    var body: [UInt8]
+public struct ReceivedRequest: Sendable {
+    /// HTTP method as sent.
+    public var method: String
+    /// Path and query as sent.
+    public var uri: String
+    /// Header fields in arrival order.
+    public var headers: [(String, String)]
+    /// The whole request body.
+    public var body: [UInt8]
     /// Common name of the verified client certificate, when TLS carried one.
-    var clientCertificateCommonName: String? = nil
+    public var clientCertificateCommonName: String? = nil
 
-    func header(_ name: String) -> String? {
+    /// A request as it would arrive, for tests that build one directly.
+    public init(method: String, uri: String, headers: [(String, String)], body: [UInt8], clientCertificateCommonName: String? = nil) {
+        self.method = method
+        self.uri = uri
+        self.headers = headers
+        self.body = body
+        self.clientCertificateCommonName = clientCertificateCommonName
+    }
+
+    /// The first value of header `name`, compared case-insensitively.
+    public func header(_ name: String) -> String? {
         headers.first { $0.0.lowercased() == name.lowercased() }?.1
     }
 }
 
 /// How the loopback server answers one request.
-enum ScriptedResponse: Sendable {
+public enum ScriptedResponse: Sendable {
+    /// A Content-Length response.
     case full(status: Int, headers: [(String, String)] = [], body: [UInt8] = [])
     /// Chunked body of `total` bytes, each write waiting for the previous one to flush so
     /// the server itself respects TCP back-pressure.
@@ -35,29 +50,43 @@ enum ScriptedResponse: Sendable {
 
 /// An HTTP/1.1 server on 127.0.0.1 with an ephemeral port, answering from a script and
 /// recording what it saw: connections accepted and closed, requests, streamed bytes.
-final class LoopbackHTTPServer: Sendable {
-    struct Record: Sendable {
-        var accepted = 0
-        var closed = 0
-        var requests: [ReceivedRequest] = []
-        var requestCount = 0
-        var streamedBytes = 0
+public final class LoopbackHTTPServer: Sendable {
+    /// What the server has seen so far.
+    public struct Record: Sendable {
+        /// Connections accepted.
+        public var accepted = 0
+        /// Connections closed.
+        public var closed = 0
+        /// Requests received, in order (empty when `keepsRequests` is false).
+        public var requests: [ReceivedRequest] = []
+        /// Requests received, counted even when they are not kept.
+        public var requestCount = 0
+        /// Body bytes of `.streamed` and `.generated` responses flushed to clients.
+        public var streamedBytes = 0
+
+        /// An empty record.
+        public init() {}
     }
 
     private let group: MultiThreadedEventLoopGroup
     private let channel: any Channel
-    let record = Mutex(Record())
+    /// The record, for tests that read or change it under its lock.
+    public let record = Mutex(Record())
     private let waiters = Mutex<[(predicate: @Sendable (Record) -> Bool, continuation: CheckedContinuation<Void, Never>)]>([])
 
-    var port: Int { channel.localAddress!.port! }
-    let usesTLS: Bool
-    var baseURL: String { "\(usesTLS ? "https" : "http")://127.0.0.1:\(port)" }
+    /// The bound ephemeral port.
+    public var port: Int { channel.localAddress!.port! }
+    /// Whether connections are TLS.
+    public let usesTLS: Bool
+    /// "http(s)://127.0.0.1:<port>".
+    public var baseURL: String { "\(usesTLS ? "https" : "http")://127.0.0.1:\(port)" }
 
-    /// - Parameter tls: when set, connections are TLS (OpenSSL, HTTP/1.1 over ALPN).
     /// False keeps only a count of requests, for long benchmark runs.
-    let keepsRequests: Bool
+    public let keepsRequests: Bool
 
-    init(
+    /// Binds 127.0.0.1 on an ephemeral port and answers every request with `respond`.
+    /// - Parameter tls: when set, connections are TLS (OpenSSL, HTTP/1.1 over ALPN).
+    public init(
         tls: ServerTLSConfiguration? = nil, keepsRequests: Bool = true,
         respond: @escaping @Sendable (ReceivedRequest) -> ScriptedResponse
     ) async throws {
@@ -83,12 +112,14 @@ final class LoopbackHTTPServer: Sendable {
         box.set(self)
     }
 
-    func stop() async throws {
+    /// Closes the listener and shuts its event loop down.
+    public func stop() async throws {
         try await channel.close()
         try await group.shutdownGracefully()
     }
 
-    func update(_ change: (inout Record) -> Void) {
+    /// Changes the record and wakes the waiters it now satisfies.
+    public func update(_ change: (inout Record) -> Void) {
         let snapshot = record.withLock { record in
             change(&record)
             return record
@@ -106,7 +137,7 @@ final class LoopbackHTTPServer: Sendable {
     }
 
     /// Suspends until the record satisfies `predicate` (at once if it already does).
-    func waitUntil(_ predicate: @escaping @Sendable (Record) -> Bool) async {
+    public func waitUntil(_ predicate: @escaping @Sendable (Record) -> Bool) async {
         await withCheckedContinuation { continuation in
             let satisfied = waiters.withLock { waiters in
                 if predicate(record.withLock { $0 }) { return true }
@@ -117,7 +148,8 @@ final class LoopbackHTTPServer: Sendable {
         }
     }
 
-    var snapshot: Record { record.withLock { $0 } }
+    /// A copy of the record.
+    public var snapshot: Record { record.withLock { $0 } }
 }
 
 /// Lets channel handlers reach the server object created after the bootstrap.

@@ -1,4 +1,5 @@
 import AWSSigning
+import AWSTestSupport
 import Foundation
 import HTTPTransport
 import Testing

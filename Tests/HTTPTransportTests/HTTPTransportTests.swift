@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTestSupport
 import HTTPTransport
 import NIOCore
 import NIOPosix

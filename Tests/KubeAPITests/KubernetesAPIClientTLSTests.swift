@@ -1,3 +1,4 @@
+import HTTPTestSupport
 import HTTPTransport
 import JSON
 import KubeConfig
