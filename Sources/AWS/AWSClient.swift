@@ -265,7 +265,7 @@ public struct QueryParameters: Sendable, Equatable {
 extension AWSClient {
     /// Sends a Query-protocol call and returns its `<Operation>Result` element (or the root
     /// for operations without output).
-    func query(_ service: AWSService, _ parameters: QueryParameters) async throws(AWSError) -> XMLElement {
+    public func query(_ service: AWSService, _ parameters: QueryParameters) async throws(AWSError) -> XMLElement {
         let action = parameters.pairs[0].1
         let response = try await send(
             AWSRequest(

@@ -14,6 +14,15 @@ public struct AWSService: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { endpointPrefix }
 
+    /// Describes a service this module has no client for (EC2 or IAM set-up in tests, say),
+    /// so that `AWSClient.query` can reach it with the same signing, endpoints and retries.
+    public init(endpointPrefix: String, signingName: String, environmentSuffix: String, apiVersion: String) {
+        self.endpointPrefix = endpointPrefix
+        self.signingName = signingName
+        self.environmentSuffix = environmentSuffix
+        self.apiVersion = apiVersion
+    }
+
     public static let rds = AWSService(
         endpointPrefix: "rds", signingName: "rds", environmentSuffix: "RDS", apiVersion: "2014-10-31")
     public static let elastiCache = AWSService(

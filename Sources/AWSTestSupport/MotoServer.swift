@@ -3,7 +3,7 @@ import Foundation
 import HTTPTransport
 import Synchronization
 
-@testable import AWS
+import AWS
 
 /// pids of moto servers this test process started, killed when it exits.
 private let startedMotoPIDs = Mutex<[Int32]>([])
