@@ -5,9 +5,10 @@ import PlatformAPI
 ///
 /// One of each per platform rather than per service: every service needs the same
 /// endpoints, and one object means one config hash and one place to look.
-/// The Secret is created without data. The credentials come from AWS (the data tier writes
-/// them under its own field manager) or from Secrets the user names in the spec, which the
-/// Deployments reference by name; no literal credential ever passes through the CR.
+/// The Secret is built here without data. The credentials come from AWS (the platform
+/// reconciler fills the data tier's values into this same desired Secret, so one apply under
+/// the operator's field manager owns them) or from Secrets the user names in the spec, which
+/// the Deployments reference by name; no literal credential ever passes through the CR.
 enum Configuration {
     static func configMapData(_ platform: MedicalSearchPlatform, tier: ServiceTier, observed: ObservedState) -> [String: String] {
         var data: [String: String] = [
