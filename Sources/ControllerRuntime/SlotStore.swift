@@ -23,7 +23,7 @@ struct SlotStore<Payload: Sendable>: Sendable {
     private static var emptyBucket: Int32 { -1 }
     private static var deletedBucket: Int32 { -2 }
     /// One table per entry of `indexes`, same order.
-    private var postings: [[String: Set<Int32>]]
+    private var postings: [[String: SlotPostings]]
     var synced = false
 
     init(indexes: [StoreIndex<Payload>], capacity: Int = 0) {
@@ -58,13 +58,13 @@ struct SlotStore<Payload: Sendable>: Sendable {
     /// Objects under `value` in the index called `name`; nil for an unknown index.
     func objects(inIndex name: String, value: String) -> [CachedObject<Payload>]? {
         guard let position = indexes.firstIndex(where: { $0.name == name }) else { return nil }
-        return (postings[position][value] ?? []).compactMap { slots[Int($0)]?.unpacked }
+        return (postings[position][value]?.slots ?? []).compactMap { slots[Int($0)]?.unpacked }
     }
 
     /// Keys under `value` in the index called `name`, without unpacking the objects.
     func keys(inIndex name: String, value: String) -> [ObjectKey] {
         guard let position = indexes.firstIndex(where: { $0.name == name }) else { return [] }
-        return (postings[position][value] ?? []).compactMap { slots[Int($0)]?.key }
+        return (postings[position][value]?.slots ?? []).compactMap { slots[Int($0)]?.key }
     }
 
     /// Stores `object`, returning what it replaced.
@@ -156,7 +156,11 @@ struct SlotStore<Payload: Sendable>: Sendable {
     private mutating func index(_ object: CachedObject<Payload>, at slot: Int32) {
         for position in indexes.indices {
             for value in indexes[position].values(object) {
-                postings[position][value, default: []].insert(slot)
+                if let existing = postings[position][value] {
+                    postings[position][value] = existing.adding(slot)
+                } else {
+                    postings[position][value] = .one(slot)
+                }
             }
         }
     }
@@ -164,8 +168,7 @@ struct SlotStore<Payload: Sendable>: Sendable {
     private mutating func unindex(_ object: CachedObject<Payload>, at slot: Int32) {
         for position in indexes.indices {
             for value in indexes[position].values(object) {
-                postings[position][value]?.remove(slot)
-                if postings[position][value]?.isEmpty == true { postings[position][value] = nil }
+                postings[position][value] = postings[position][value]?.removing(slot)
             }
         }
     }
@@ -194,7 +197,7 @@ struct SlotStore<Payload: Sendable>: Sendable {
             problems.append("free slot \(free) is occupied")
         }
         if Set(freeSlots).count != freeSlots.count { problems.append("a slot is free twice") }
-        for position in indexes.indices where expected[position] != postings[position] {
+        for position in indexes.indices where expected[position] != postings[position].mapValues({ Set($0.slots) }) {
             problems.append("index \(indexes[position].name) disagrees with the objects")
         }
         return problems
@@ -272,4 +275,39 @@ extension CompactJSON: RelocatablePayload {
 
 extension ChildSummary: RelocatablePayload {
     func relocated() -> ChildSummary { ChildSummary(desiredHash: desiredHash, status: status?.relocated()) }
+}
+
+/// The slots found under one index value. Most owner UIDs have a single child of a kind
+/// (and in some caches every object has its own owner), so one slot is kept inline instead
+/// of in a set's heap storage.
+enum SlotPostings: Sendable {
+    case one(Int32)
+    case many(Set<Int32>)
+
+    var slots: [Int32] {
+        switch self {
+        case .one(let slot): return [slot]
+        case .many(let slots): return Array(slots)
+        }
+    }
+
+    func adding(_ slot: Int32) -> SlotPostings {
+        switch self {
+        case .one(let existing): return existing == slot ? self : .many([existing, slot])
+        case .many(var slots):
+            slots.insert(slot)
+            return .many(slots)
+        }
+    }
+
+    /// Nil when `slot` was the last one.
+    func removing(_ slot: Int32) -> SlotPostings? {
+        switch self {
+        case .one(let existing): return existing == slot ? nil : self
+        case .many(var slots):
+            slots.remove(slot)
+            if slots.count == 1, let last = slots.first { return .one(last) }
+            return slots.isEmpty ? nil : .many(slots)
+        }
+    }
 }

@@ -102,3 +102,19 @@ import Testing
         #expect(PackedObject(object).unpacked.metadata == object.metadata)
     }
 }
+
+@Suite struct ObjectCacheSlotPostingsTests {
+    @Test func slotPostings_growFromOneInlineSlotToASetAndShrinkBack() throws {
+        var postings = SlotPostings.one(3)
+        #expect(postings.slots == [3])
+        postings = postings.adding(3)
+        #expect(postings.slots == [3], "adding a slot twice keeps it once")
+        postings = postings.adding(7).adding(9)
+        #expect(Set(postings.slots) == [3, 7, 9])
+        postings = try #require(postings.removing(7))
+        postings = try #require(postings.removing(3))
+        guard case .one(9) = postings else { Issue.record("expected one inline slot, got \(postings)"); return }
+        #expect(postings.removing(5)?.slots == [9], "removing an absent slot changes nothing")
+        #expect(postings.removing(9) == nil)
+    }
+}
