@@ -64,8 +64,9 @@ import TLS
     @Test func postgreSQLProbe_whenServerAcceptsButNeverAnswers_timesOutInTheStageItWaitedIn() async throws {
         let server = try await ScriptedServer { _, _ in nil }
         // Long enough that a loaded machine still connects before the deadline, so the
-        // deadline strikes while waiting for the answer to SSLRequest.
-        let result = await postgreSQL(port: server.port, timeout: .seconds(2)).probe()
+        // deadline strikes while waiting for the answer to SSLRequest. The whole suite runs
+        // in parallel on two cores, where a task can wait seconds to be resumed.
+        let result = await postgreSQL(port: server.port, timeout: .seconds(6)).probe()
         let failure = try #require(result.failure, "\(result)")
         #expect(failure.reason == "Timeout")
         #expect(failure.stage == .tls)
@@ -76,7 +77,7 @@ import TLS
     @Test func redisProbe_whenServerAcceptsButNeverAnswers_timesOut() async throws {
         let server = try await ScriptedServer { _, _ in nil }
         let probe = RedisProbe(configuration: RedisProbeConfiguration(
-            host: "127.0.0.1", port: server.port, password: Self.secret, timeout: .seconds(2)))
+            host: "127.0.0.1", port: server.port, password: Self.secret, timeout: .seconds(6)))  // see above
         let result = await probe.probe()
         let failure = try #require(result.failure, "\(result)")
         #expect(failure.reason == "Timeout")
