@@ -33,4 +33,14 @@ public struct ObservedDeployment: Sendable, Equatable {
 
     /// Ready when the latest spec is rolled out and every wanted replica is ready.
     public var isReady: Bool { rolledOut && readyReplicas >= desiredReplicas }
+
+    /// Ready as the platform judges a service: the latest spec is observed and at least
+    /// `floor` replicas (the autoscaler's minimum) are ready.
+    ///
+    /// Why not every wanted replica: the operator leaves `spec.replicas` to the HPA, so a new
+    /// Deployment starts at one replica and the HPA raises it, and under load the HPA adds pods
+    /// that take a while to become ready. Requiring all of them would turn Ready False on
+    /// every scale-up and page someone for normal autoscaling; the floor is what the tier
+    /// promises, and falling below it is what on-call needs to hear about.
+    public func isReady(floor: Int64) -> Bool { rolledOut && readyReplicas >= max(1, floor) }
 }

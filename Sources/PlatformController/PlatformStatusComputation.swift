@@ -41,9 +41,12 @@ public enum PlatformStatusComputation {
                 notReady.append("\(s.service.rawValue) not created yet")
                 continue
             }
-            status.services[s.service] = ServiceReplicaStatus(desiredReplicas: deployment.desiredReplicas, readyReplicas: deployment.readyReplicas)
-            if !deployment.isReady {
-                notReady.append("\(s.service.rawValue) \(deployment.readyReplicas)/\(deployment.desiredReplicas) ready" + (deployment.rolledOut ? "" : ", rolling out"))
+            // Until the HPA has raised a new Deployment to its minimum, the minimum is what we want.
+            let floor = Int64(s.replicas.min)
+            let wanted = max(deployment.desiredReplicas, floor)
+            status.services[s.service] = ServiceReplicaStatus(desiredReplicas: wanted, readyReplicas: deployment.readyReplicas)
+            if !deployment.isReady(floor: floor) {
+                notReady.append("\(s.service.rawValue) \(deployment.readyReplicas)/\(wanted) ready" + (deployment.rolledOut ? "" : ", rolling out"))
             }
         }
         status.estimatedMonthlyCost = cost.estimate

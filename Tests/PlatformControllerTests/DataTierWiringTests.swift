@@ -35,7 +35,7 @@ private func outcome(database: ConditionStatus, cache: ConditionStatus, storage:
         let (platform, tier) = try devPlatform()
         let enabled = platform.effectiveServices(tier: tier).filter(\.enabled)
         var deployments: [PlatformService: ObservedDeployment] = [:]
-        for s in enabled { deployments[s.service] = ObservedDeployment(desiredReplicas: 1, readyReplicas: 1, rolledOut: true) }
+        for s in enabled { deployments[s.service] = .atMinimum(s) }
         return PlatformStatusComputation.applied(
             previous: PlatformStatus(), platform: platform, enabled: enabled, deployments: deployments,
             cost: estimatedMonthlyCost(tier: tier, platform: platform), guardrails: [], dataTier: dataTier, now: t0)

@@ -22,7 +22,7 @@ private func platformAndTier(disable: [PlatformService] = []) throws -> (Medical
         let (platform, tier) = try platformAndTier()
         let enabled = platform.effectiveServices(tier: tier).filter(\.enabled)
         var deployments: [PlatformService: ObservedDeployment] = [:]
-        for s in enabled { deployments[s.service] = ObservedDeployment(desiredReplicas: 2, readyReplicas: 2, rolledOut: true) }
+        for s in enabled { deployments[s.service] = .atMinimum(s) }
         let status = PlatformStatusComputation.applied(previous: PlatformStatus(), platform: platform, enabled: enabled, deployments: deployments, cost: estimatedMonthlyCost(tier: tier, platform: platform), guardrails: [], now: t0)
         #expect(PlatformStatusComputation.isReady(status, generation: 3))
         #expect(status.observedGeneration == 3)
@@ -42,19 +42,56 @@ private func platformAndTier(disable: [PlatformService] = []) throws -> (Medical
         let (platform, tier) = try platformAndTier()
         let enabled = platform.effectiveServices(tier: tier).filter(\.enabled)
         var deployments: [PlatformService: ObservedDeployment] = [:]
-        for s in enabled { deployments[s.service] = ObservedDeployment(desiredReplicas: 2, readyReplicas: s.service == .ai ? 1 : 2, rolledOut: true) }
+        for s in enabled {
+            let minimum = Int64(s.replicas.min)
+            deployments[s.service] = ObservedDeployment(desiredReplicas: minimum, readyReplicas: s.service == .ai ? minimum - 1 : minimum, rolledOut: true)
+        }
+        let aiMinimum = try #require(enabled.first { $0.service == .ai }).replicas.min
         let status = PlatformStatusComputation.applied(previous: PlatformStatus(), platform: platform, enabled: enabled, deployments: deployments, cost: estimatedMonthlyCost(tier: tier, platform: platform), guardrails: [], now: t0)
         let ready = try #require(Conditions.find(.ready, in: status.conditions))
         #expect(ready.status == .false)
-        #expect(ready.message.contains("ai 1/2 ready"))
+        #expect(ready.message.contains("ai \(aiMinimum - 1)/\(aiMinimum) ready"))
         #expect(Conditions.find(.progressing, in: status.conditions)?.status == .true)
         #expect(!PlatformStatusComputation.isReady(status, generation: 3))
+    }
+
+    @Test func applied_whenTheAutoscalerAddsPodsAboveTheMinimum_staysReadyWhileTheyStart() throws {
+        let (platform, tier) = try platformAndTier()
+        let enabled = platform.effectiveServices(tier: tier).filter(\.enabled)
+        var deployments: [PlatformService: ObservedDeployment] = [:]
+        for s in enabled {
+            // Scaled up under load to max, only the minimum ready so far.
+            deployments[s.service] = ObservedDeployment(desiredReplicas: Int64(s.replicas.max), readyReplicas: Int64(s.replicas.min), rolledOut: true)
+        }
+        let status = PlatformStatusComputation.applied(previous: PlatformStatus(), platform: platform, enabled: enabled, deployments: deployments, cost: estimatedMonthlyCost(tier: tier, platform: platform), guardrails: [], now: t0)
+        #expect(Conditions.find(.servicesReady, in: status.conditions)?.status == .true)
+        let search = try #require(enabled.first { $0.service == .search })
+        #expect(status.services[.search]?.desiredReplicas == Int64(search.replicas.max))
+    }
+
+    @Test func applied_whenANewDeploymentIsBelowTheAutoscalerMinimum_isNotReadyAndWantsTheMinimum() throws {
+        let (platform, tier) = try platformAndTier()
+        let enabled = platform.effectiveServices(tier: tier).filter(\.enabled)
+        let search = try #require(enabled.first { $0.service == .search })
+        try #require(search.replicas.min > 1)
+        var deployments: [PlatformService: ObservedDeployment] = [:]
+        for s in enabled {
+            // Just created: spec.replicas defaulted to 1 before the HPA raised it.
+            deployments[s.service] = s.service == .search
+                ? ObservedDeployment(desiredReplicas: 1, readyReplicas: 1, rolledOut: true)
+                : ObservedDeployment(desiredReplicas: Int64(s.replicas.min), readyReplicas: Int64(s.replicas.min), rolledOut: true)
+        }
+        let status = PlatformStatusComputation.applied(previous: PlatformStatus(), platform: platform, enabled: enabled, deployments: deployments, cost: estimatedMonthlyCost(tier: tier, platform: platform), guardrails: [], now: t0)
+        let servicesReady = try #require(Conditions.find(.servicesReady, in: status.conditions))
+        #expect(servicesReady.status == .false)
+        #expect(servicesReady.message.contains("search 1/\(search.replicas.min) ready"))
+        #expect(status.services[.search]?.desiredReplicas == Int64(search.replicas.min))
     }
 
     @Test func applied_whenNothingChanged_isEqualToThePreviousStatusSoNoWriteIsNeeded() throws {
         let (platform, tier) = try platformAndTier()
         let enabled = platform.effectiveServices(tier: tier).filter(\.enabled)
-        let deployments = Dictionary(uniqueKeysWithValues: enabled.map { ($0.service, ObservedDeployment(desiredReplicas: 1, readyReplicas: 1, rolledOut: true)) })
+        let deployments = Dictionary(uniqueKeysWithValues: enabled.map { ($0.service, ObservedDeployment.atMinimum($0)) })
         let cost = estimatedMonthlyCost(tier: tier, platform: platform)
         let first = PlatformStatusComputation.applied(previous: PlatformStatus(), platform: platform, enabled: enabled, deployments: deployments, cost: cost, guardrails: [], now: t0)
         // Round-trip through JSON as the cache would hold it, an hour later.
@@ -69,7 +106,7 @@ private func platformAndTier(disable: [PlatformService] = []) throws -> (Medical
         let cost = estimatedMonthlyCost(tier: tier, platform: platform)
         let notReady = PlatformStatusComputation.applied(previous: PlatformStatus(), platform: platform, enabled: enabled, deployments: [:], cost: cost, guardrails: [], now: t0)
         let later = t0.addingTimeInterval(120)
-        let deployments = Dictionary(uniqueKeysWithValues: enabled.map { ($0.service, ObservedDeployment(desiredReplicas: 1, readyReplicas: 1, rolledOut: true)) })
+        let deployments = Dictionary(uniqueKeysWithValues: enabled.map { ($0.service, ObservedDeployment.atMinimum($0)) })
         let ready = PlatformStatusComputation.applied(previous: notReady, platform: platform, enabled: enabled, deployments: deployments, cost: cost, guardrails: [], now: later)
         #expect(Conditions.find(.ready, in: ready.conditions)?.lastTransitionTime == PlatformAPI.Condition.timestamp(later))
         #expect(Conditions.find(.databaseReady, in: ready.conditions)?.lastTransitionTime == PlatformAPI.Condition.timestamp(t0))
@@ -165,5 +202,12 @@ private func platformAndTier(disable: [PlatformService] = []) throws -> (Medical
         #expect(caches.platforms(referencingTier: "production") == [ObjectKey(namespace: "a", name: "one")])
         #expect(caches.platforms(referencingTier: "dev").count == 2)
         #expect(caches.platforms(referencingTier: "staging").isEmpty)
+    }
+}
+
+extension ObservedDeployment {
+    /// A rolled-out Deployment with exactly the service's autoscaling minimum ready.
+    static func atMinimum(_ service: EffectiveService) -> ObservedDeployment {
+        ObservedDeployment(desiredReplicas: Int64(service.replicas.min), readyReplicas: Int64(service.replicas.min), rolledOut: true)
     }
 }
