@@ -258,22 +258,14 @@ public struct ElastiCacheClient: ElastiCacheAPI {
     }
 
     public func addTagsToResource(arn: String, tags: [AWSTag]) async throws(AWSError) {
-        var p = QueryParameters(action: "AddTagsToResource", version: version)
-        p.add("ResourceName", arn)
-        p.add("Tags", tags: tags, member: "Tag")
-        _ = try await client.query(.elastiCache, p)
+        try await client.addTags(tags, toResource: arn, service: .elastiCache)
     }
 
     public func listTagsForResource(arn: String) async throws(AWSError) -> [AWSTag] {
-        var p = QueryParameters(action: "ListTagsForResource", version: version)
-        p.add("ResourceName", arn)
-        return RDS.decodeTags(try await client.query(.elastiCache, p).child("TagList"))
+        try await client.listTags(ofResource: arn, service: .elastiCache)
     }
 
     public func removeTagsFromResource(arn: String, keys: [String]) async throws(AWSError) {
-        var p = QueryParameters(action: "RemoveTagsFromResource", version: version)
-        p.add("ResourceName", arn)
-        p.add("TagKeys", list: keys)
-        _ = try await client.query(.elastiCache, p)
+        try await client.removeTags(keys: keys, fromResource: arn, service: .elastiCache)
     }
 }

@@ -380,22 +380,14 @@ public struct RDSClient: RDSAPI {
     }
 
     public func addTagsToResource(arn: String, tags: [AWSTag]) async throws(AWSError) {
-        var p = QueryParameters(action: "AddTagsToResource", version: AWSService.rds.apiVersion)
-        p.add("ResourceName", arn)
-        p.add("Tags", tags: tags, member: "Tag")
-        _ = try await client.query(.rds, p)
+        try await client.addTags(tags, toResource: arn, service: .rds)
     }
 
     public func removeTagsFromResource(arn: String, keys: [String]) async throws(AWSError) {
-        var p = QueryParameters(action: "RemoveTagsFromResource", version: AWSService.rds.apiVersion)
-        p.add("ResourceName", arn)
-        p.add("TagKeys", list: keys)
-        _ = try await client.query(.rds, p)
+        try await client.removeTags(keys: keys, fromResource: arn, service: .rds)
     }
 
     public func listTagsForResource(arn: String) async throws(AWSError) -> [AWSTag] {
-        var p = QueryParameters(action: "ListTagsForResource", version: AWSService.rds.apiVersion)
-        p.add("ResourceName", arn)
-        return RDS.decodeTags(try await client.query(.rds, p).child("TagList"))
+        try await client.listTags(ofResource: arn, service: .rds)
     }
 }
