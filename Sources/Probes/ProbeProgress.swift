@@ -63,3 +63,25 @@ func redacting(_ secret: String, in text: String) -> String {
     guard !secret.isEmpty else { return text }
     return text.replacingOccurrences(of: secret, with: "[redacted]")
 }
+
+/// Runs one connection probe under its deadline: a timeout is reported in the stage that was
+/// under way, and every failure message has the probe's secret removed. Each probe goes
+/// through here, so none can report timeouts differently or forget the redaction.
+func runStagedProbe(
+    _ target: ProbeTarget, timeout: Duration, secret: String?,
+    _ stages: @escaping @Sendable (ProbeProgress) async throws(ProbeAbort) -> Void
+) async -> ProbeResult {
+    let progress = ProbeProgress()
+    return await withProbeDeadline(timeout) {
+        progress.finish(target, failure: progress.timeoutFailure(after: timeout))
+    } _: {
+        do throws(ProbeAbort) {
+            try await stages(progress)
+            return progress.finish(target, failure: nil)
+        } catch {
+            var failure = error.failure
+            failure.message = redacting(secret ?? "", in: failure.message)
+            return progress.finish(target, failure: failure)
+        }
+    }
+}

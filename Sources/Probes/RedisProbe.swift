@@ -56,20 +56,8 @@ public struct RedisProbe: DataPlaneProbe {
     public var target: ProbeTarget { ProbeTarget(kind: .redis, host: configuration.host, port: configuration.port) }
 
     public func probe() async -> ProbeResult {
-        let progress = ProbeProgress()
-        let target = self.target
-        let timeout = configuration.timeout
-        return await withProbeDeadline(timeout) {
-            progress.finish(target, failure: progress.timeoutFailure(after: timeout))
-        } _: { [self] in
-            do throws(ProbeAbort) {
-                try await run(progress)
-                return progress.finish(target, failure: nil)
-            } catch {
-                var failure = error.failure
-                failure.message = redacting(configuration.password ?? "", in: failure.message)
-                return progress.finish(target, failure: failure)
-            }
+        await runStagedProbe(target, timeout: configuration.timeout, secret: configuration.password) { [self] progress throws(ProbeAbort) in
+            try await run(progress)
         }
     }
 
