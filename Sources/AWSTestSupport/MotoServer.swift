@@ -38,7 +38,23 @@ public final class MotoServer: Sendable {
     }()
 
     /// Starts moto on a free port and returns once it answers.
+    ///
+    /// The port is free when chosen but not reserved: under a busy test run another socket can
+    /// take it before moto binds it, and moto then exits at once. That case starts again on a
+    /// new port; a moto that runs but never answers is still an error.
     public static func start(transport: HTTPTransport) async throws -> MotoServer {
+        var lastError: MotoStartError?
+        for _ in 0..<3 {
+            do {
+                return try await startOnce(transport: transport)
+            } catch let error as MotoStartError where error.exitedBeforeReady {
+                lastError = error
+            }
+        }
+        throw lastError ?? MotoStartError(message: "moto_server did not start")
+    }
+
+    private static func startOnce(transport: HTTPTransport) async throws -> MotoServer {
         let probe = try await LoopbackServer.start { _ in ScriptedResponse(status: 204) }
         let port = probe.port
         await probe.stop()
@@ -71,7 +87,9 @@ public final class MotoServer: Sendable {
             {
                 return server
             }
-            if !process.isRunning { break }
+            if !process.isRunning {
+                throw MotoStartError(message: "moto_server exited before it was ready on port \(port)", exitedBeforeReady: true)
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
         server.stop()
@@ -110,8 +128,15 @@ public final class MotoServer: Sendable {
 public struct MotoStartError: Error, CustomStringConvertible {
     /// What went wrong, without secrets.
     public let message: String
+    /// The process ended before answering (typically its port was taken): worth a new port.
+    public let exitedBeforeReady: Bool
     /// Same as `message`.
     public var description: String { message }
+
+    public init(message: String, exitedBeforeReady: Bool = false) {
+        self.message = message
+        self.exitedBeforeReady = exitedBeforeReady
+    }
 }
 
 /// Starts one moto_server lazily and hands the same one to every test of a suite.

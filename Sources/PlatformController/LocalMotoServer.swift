@@ -32,8 +32,24 @@ public final class LocalMotoServer: Sendable {
     }
 
     /// Starts moto and returns once it answers; gives up after `readyWithin`.
+    ///
+    /// The free port is not reserved, so on a busy machine another socket can take it before
+    /// moto binds it and moto exits at once; that case starts again on a new port.
     public static func start(watchdogScript: String? = "scripts/moto/serve-for-tests", transport: HTTPTransport, readyWithin: Duration = .seconds(60)) async throws -> LocalMotoServer {
         guard let moto = executablePath() else { throw StartError(description: "moto_server is not on PATH (pip install 'moto[server]')") }
+        var exited: StartError?
+        for _ in 0..<3 {
+            switch try await startOnce(moto: moto, watchdogScript: watchdogScript, transport: transport, readyWithin: readyWithin) {
+            case .success(let server): return server
+            case .failure(let error): exited = error
+            }
+        }
+        throw exited ?? StartError(description: "moto_server did not start")
+    }
+
+    /// `.failure` only when moto exited before answering (worth another port); a moto that
+    /// runs but never answers throws.
+    private static func startOnce(moto: String, watchdogScript: String?, transport: HTTPTransport, readyWithin: Duration) async throws -> Result<LocalMotoServer, StartError> {
         let port = try freeLoopbackPort()
         let process = Process()
         if let script = watchdogScript, FileManager.default.isExecutableFile(atPath: script) {
@@ -52,9 +68,12 @@ public final class LocalMotoServer: Sendable {
         let end = ContinuousClock.now + readyWithin
         while ContinuousClock.now < end && process.isRunning {
             if let response = try? await transport.send(HTTPRequest(url: server.endpointURL + "/moto-api/data.json", timeout: .seconds(2))), response.status == 200 {
-                return server
+                return .success(server)
             }
             try await Task.sleep(for: .milliseconds(100))
+        }
+        if !process.isRunning {
+            return .failure(StartError(description: "moto_server exited before it answered on 127.0.0.1:\(port)"))
         }
         server.stop()
         throw StartError(description: "moto_server did not answer on 127.0.0.1:\(port) within \(readyWithin)")
