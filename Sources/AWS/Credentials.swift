@@ -262,7 +262,8 @@ public struct ContainerCredentialsSource: CredentialsSource {
 /// EC2 instance metadata (IMDSv2): a session token by PUT, then the role's credentials.
 ///
 /// Endpoint `AWS_EC2_METADATA_SERVICE_ENDPOINT` (default http://169.254.169.254); disabled by
-/// `AWS_EC2_METADATA_DISABLED=true`. An unreachable service means "not on EC2": nil, not an
+/// `AWS_EC2_METADATA_DISABLED=true`; each call waits `AWS_METADATA_SERVICE_TIMEOUT` seconds
+/// (default 1, as in the SDKs). An unreachable service means "not on EC2": nil, not an
 /// error, so the chain ends with a clear "no credentials" instead.
 public struct InstanceMetadataCredentialsSource: CredentialsSource {
     public let environment: [String: String]
@@ -274,6 +275,14 @@ public struct InstanceMetadataCredentialsSource: CredentialsSource {
         self.transport = transport
     }
 
+    /// `AWS_METADATA_SERVICE_TIMEOUT` in seconds, else the SDKs' default of one second.
+    var callTimeout: Duration {
+        guard let text = environment["AWS_METADATA_SERVICE_TIMEOUT"], let seconds = Double(text), seconds > 0 else {
+            return .seconds(1)
+        }
+        return .milliseconds(Int64(seconds * 1000))
+    }
+
     public func load() async throws -> ExpiringCredentials? {
         if environment["AWS_EC2_METADATA_DISABLED"]?.lowercased() == "true" { return nil }
         var base = environment["AWS_EC2_METADATA_SERVICE_ENDPOINT"] ?? "http://169.254.169.254"
@@ -283,7 +292,7 @@ public struct InstanceMetadataCredentialsSource: CredentialsSource {
             tokenResponse = try await transport.send(
                 HTTPRequest(
                     method: "PUT", url: base + "/latest/api/token",
-                    headers: ["X-aws-ec2-metadata-token-ttl-seconds": "21600"], body: [], timeout: .seconds(1),
+                    headers: ["X-aws-ec2-metadata-token-ttl-seconds": "21600"], body: [], timeout: callTimeout,
                     maxResponseBodyBytes: 4096))
         } catch is HTTPTransportError {
             return nil
@@ -313,7 +322,7 @@ public struct InstanceMetadataCredentialsSource: CredentialsSource {
     private func get(_ url: String, headers: HTTPHeaders) async throws -> HTTPResponse {
         do {
             return try await transport.send(
-                HTTPRequest(method: "GET", url: url, headers: headers, timeout: .seconds(2), maxResponseBodyBytes: 1 << 16))
+                HTTPRequest(method: "GET", url: url, headers: headers, timeout: max(callTimeout, .seconds(2)), maxResponseBodyBytes: 1 << 16))
         } catch let error as HTTPTransportError {
             throw CredentialsError(source: name, message: "metadata service unreachable: \(error.kind.rawValue)")
         }

@@ -235,6 +235,12 @@ private let noIMDS = ["AWS_EC2_METADATA_DISABLED": "true"]
         #expect(try ContainerCredentialsSource.credentialsURL(environment: environment) == expected)
     }
 
+    @Test func instanceMetadata_waitsOneSecondUnlessAWSMetadataServiceTimeoutSaysOtherwise() {
+        #expect(InstanceMetadataCredentialsSource(environment: [:], transport: transport).callTimeout == .seconds(1))
+        #expect(InstanceMetadataCredentialsSource(environment: ["AWS_METADATA_SERVICE_TIMEOUT": "2.5"], transport: transport).callTimeout == .milliseconds(2500))
+        #expect(InstanceMetadataCredentialsSource(environment: ["AWS_METADATA_SERVICE_TIMEOUT": "junk"], transport: transport).callTimeout == .seconds(1))
+    }
+
     @Test func instanceMetadata_usesIMDSv2TokenForRoleAndCredentialLookups() async throws {
         let imds = try await LoopbackServer.start { request in
             switch (request.method, request.path) {
@@ -253,7 +259,9 @@ private let noIMDS = ["AWS_EC2_METADATA_DISABLED": "true"]
         }
         defer { Task { await imds.stop() } }
         let chain = CredentialsChain.standard(
-            environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": imds.baseURL + "/"],
+            // The SDKs' one-second default is too tight for a loopback server inside a busy
+            // parallel test run; the SDKs' own setting raises it.
+            environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": imds.baseURL + "/", "AWS_METADATA_SERVICE_TIMEOUT": "10"],
             sharedConfig: SharedConfig(profileName: "default", values: [:]), stsEndpoint: AWSEndpoint(url: "http://127.0.0.1:1")!,
             transport: transport)
         let found = try await chain.credentials()
