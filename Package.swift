@@ -22,12 +22,13 @@ var targets: [Target] = [
     .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
 
     .target(name: "JSON"),
+    .target(name: "ChildProcess"),
     .target(name: "YAML", dependencies: ["CYAML", "JSON"]),
     .target(name: "HTTPTransport", dependencies: ["CCurl", logging]),
     .target(name: "TLS", dependencies: ["COpenSSL", nioCore]),
     .target(name: "AWSSigning", dependencies: ["TLS"]),
     .target(name: "AWS", dependencies: ["AWSSigning", "HTTPTransport", "JSON", logging]),
-    .target(name: "KubeConfig", dependencies: ["JSON", "YAML", logging]),
+    .target(name: "KubeConfig", dependencies: ["JSON", "YAML", "ChildProcess", logging]),
     .target(name: "KubeAPI", dependencies: ["JSON", "YAML", "KubeConfig", "HTTPTransport", logging]),
     .target(name: "APIMachinery", dependencies: ["JSON"]),
     .target(name: "DevAPIServer", dependencies: ["JSON", "YAML", "APIMachinery", "TLS", logging, nioCore, nioPosix, nioHTTP1]),
@@ -36,31 +37,32 @@ var targets: [Target] = [
     .target(name: "PlatformSpecs", dependencies: ["JSON", "PlatformAPI", "YAML"]),
     .target(name: "Probes", dependencies: ["TLS", "JSON", logging, nioCore, nioPosix]),
     .target(name: "DataTier", dependencies: ["AWS", "PlatformAPI", "JSON", "Probes", logging]),
-    .target(name: "PlatformController", dependencies: ["JSON", "KubeAPI", "ControllerRuntime", "PlatformAPI", "PlatformSpecs", "DataTier", "AWS", "Probes", "TLS", "HTTPTransport", logging, serviceLifecycle]),
+    .target(name: "PlatformController", dependencies: ["ChildProcess", "JSON", "KubeAPI", "ControllerRuntime", "PlatformAPI", "PlatformSpecs", "DataTier", "AWS", "Probes", "TLS", "HTTPTransport", logging, serviceLifecycle]),
     .executableTarget(
         name: "medsearch-operator",
-        dependencies: ["JSON", "YAML", "KubeConfig", "KubeAPI", "DevAPIServer", "ControllerRuntime", "PlatformAPI", "PlatformSpecs", "PlatformController", "DataTier", "AWS", "Probes", "TLS", "HTTPTransport", argumentParser, logging]
+        dependencies: ["ChildProcess", "JSON", "YAML", "KubeConfig", "KubeAPI", "DevAPIServer", "ControllerRuntime", "PlatformAPI", "PlatformSpecs", "PlatformController", "DataTier", "AWS", "Probes", "TLS", "HTTPTransport", argumentParser, logging]
     ),
 
     // Loopback servers and moto fixtures shared by test targets only; the executable must not depend on them.
-    .target(name: "HTTPTestSupport", dependencies: ["TLS", nioCore, nioPosix, nioHTTP1]),
-    .target(name: "AWSTestSupport", dependencies: ["AWS", "AWSSigning", "HTTPTransport", nioCore, nioPosix, nioHTTP1]),
+    .target(name: "HTTPTestSupport", dependencies: ["ChildProcess", "HTTPTransport", "TLS", nioCore, nioPosix, nioHTTP1]),
+    .target(name: "AWSTestSupport", dependencies: ["ChildProcess", "AWS", "AWSSigning", "HTTPTransport", nioCore, nioPosix, nioHTTP1]),
 
     .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+    .testTarget(name: "ChildProcessTests", dependencies: ["ChildProcess"]),
     .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
     .testTarget(name: "KubeConfigTests", dependencies: ["KubeConfig"]),
-    .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "HTTPTestSupport", "TLS", nioCore, nioPosix, nioHTTP1]),
-    .testTarget(name: "TLSTests", dependencies: ["TLS", "HTTPTransport", nioCore, nioPosix, nioHTTP1]),
+    .testTarget(name: "HTTPTransportTests", dependencies: ["ChildProcess", "HTTPTransport", "HTTPTestSupport", "TLS", nioCore, nioPosix, nioHTTP1]),
+    .testTarget(name: "TLSTests", dependencies: ["ChildProcess", "TLS", "HTTPTransport", nioCore, nioPosix, nioHTTP1]),
     .testTarget(name: "AWSSigningTests", dependencies: ["AWSSigning"]),
     .testTarget(name: "AWSTests", dependencies: ["AWS", "AWSTestSupport", "AWSSigning", "HTTPTransport", nioCore, nioPosix, nioHTTP1]),
     .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI", "HTTPTestSupport", "DevAPIServer", "TLS", nioCore, nioPosix, nioHTTP1]),
     .testTarget(name: "APIMachineryTests", dependencies: ["APIMachinery"]),
-    .testTarget(name: "DevAPIServerTests", dependencies: ["DevAPIServer", "KubeAPI", "TLS", nioCore, nioPosix, nioHTTP1]),
+    .testTarget(name: "DevAPIServerTests", dependencies: ["ChildProcess", "DevAPIServer", "KubeAPI", "TLS", nioCore, nioPosix, nioHTTP1]),
     .testTarget(name: "ControllerRuntimeTests", dependencies: ["ControllerRuntime", "KubeAPI", "DevAPIServer", "HTTPTransport"]),
     .testTarget(name: "PlatformAPITests", dependencies: ["PlatformAPI", "APIMachinery", "YAML"]),
     .testTarget(name: "PlatformSpecsTests", dependencies: ["PlatformSpecs", "PlatformAPI", "YAML"]),
-    .testTarget(name: "PlatformControllerTests", dependencies: ["PlatformController", "DevAPIServer", "KubeAPI", "KubeConfig", "ControllerRuntime", "PlatformAPI", "PlatformSpecs", "YAML", "DataTier", "AWS", "HTTPTransport"]),
-    .testTarget(name: "ProbesTests", dependencies: ["Probes", "TLS", nioCore, nioPosix]),
+    .testTarget(name: "PlatformControllerTests", dependencies: ["ChildProcess", "PlatformController", "DevAPIServer", "KubeAPI", "KubeConfig", "ControllerRuntime", "PlatformAPI", "PlatformSpecs", "YAML", "DataTier", "AWS", "HTTPTransport"]),
+    .testTarget(name: "ProbesTests", dependencies: ["ChildProcess", "Probes", "TLS", nioCore, nioPosix]),
     .testTarget(name: "DataTierTests", dependencies: ["DataTier", "AWSTestSupport", "AWS", "AWSSigning", "PlatformAPI", "YAML", "HTTPTransport", nioCore, nioPosix, nioHTTP1]),
 ]
 

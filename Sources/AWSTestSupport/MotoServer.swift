@@ -1,4 +1,5 @@
 import AWSSigning
+import ChildProcess
 import Foundation
 import HTTPTransport
 import Synchronization
@@ -67,7 +68,7 @@ public final class MotoServer: Sendable {
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try process.runSerialized()
         let pid = process.processIdentifier
         startedMotoPIDs.withLock { pids in
             if pids.isEmpty {

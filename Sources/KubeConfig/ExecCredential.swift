@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import JSON
 import Synchronization
@@ -254,17 +255,22 @@ final class PluginProcess: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = environment
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
+        // Close-on-exec pipes: a Foundation `Pipe` can leak into a child spawned at the same
+        // moment, and the plugin's output would then not end until that child exits.
+        let stdout = try CloseOnExecPipe()
+        let stderr = try CloseOnExecPipe()
+        process.standardOutput = stdout.writing
+        process.standardError = stderr.writing
         process.standardInput = FileHandle.nullDevice
         process.terminationHandler = { [self] _ in update { $0.exited = true } }
 
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             progress.withLock { $0.continuation = continuation }
             do {
-                try process.run()
+                try process.runSerialized()
+                // The child has its copies; ours would keep the readers below from ever seeing the end.
+                try? stdout.writing.close()
+                try? stderr.writing.close()
             } catch {
                 update {
                     $0.exited = true
@@ -277,7 +283,7 @@ final class PluginProcess: @unchecked Sendable {
             // Both pipes are drained concurrently so a chatty plugin cannot block on a full pipe.
             for (pipe, isStdout) in [(stdout, true), (stderr, false)] {
                 DispatchQueue.global().async { [self] in
-                    let data = Array(pipe.fileHandleForReading.readDataToEndOfFile())
+                    let data = Array(pipe.reading.readDataToEndOfFile())
                     update { if isStdout { $0.stdout = data } else { $0.stderr = data } }
                 }
             }

@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import HTTPTransport
 
@@ -63,7 +64,7 @@ public final class LocalMotoServer: Sendable {
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try process.runSerialized()
         let server = LocalMotoServer(port: port, process: process)
         let end = ContinuousClock.now + readyWithin
         while ContinuousClock.now < end && process.isRunning {
@@ -90,7 +91,7 @@ public final class LocalMotoServer: Sendable {
         let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
         for child in children.split(separator: " ").compactMap({ Int32($0) }) { kill(child, SIGKILL) }
         kill(pid, SIGKILL)
-        process.waitUntilExit()
+        _ = process.waitForExit(upTo: .seconds(10))
     }
 
     /// Environment for an AWS client pointed at this server, with moto's dummy credentials.

@@ -1,4 +1,5 @@
 import AWS
+import ChildProcess
 import DataTier
 import Foundation
 import Probes
@@ -119,13 +120,15 @@ struct DemoDataPlane: Sendable {
         let handle = try FileHandle(forWritingTo: output)
         process.standardOutput = handle
         process.standardError = handle
-        let pipe = Pipe()
-        process.standardInput = input == nil ? FileHandle.nullDevice : pipe
-        try process.run()
+        let pipe = try CloseOnExecPipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : pipe.reading
+        try process.runSerialized()
+        try pipe.reading.close()
         if let input {
-            pipe.fileHandleForWriting.write(Data(input.utf8))
-            try pipe.fileHandleForWriting.close()
+            pipe.writing.write(Data(input.utf8))
         }
+        try pipe.writing.close()
+        // Same thread as `runSerialized()`, so this sleeps on the run loop rather than spinning.
         process.waitUntilExit()
         try handle.close()
         let text = FileManager.default.contents(atPath: output.path).map { String(decoding: $0, as: UTF8.self) } ?? ""

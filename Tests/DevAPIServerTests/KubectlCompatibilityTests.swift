@@ -1,3 +1,4 @@
+import ChildProcess
 import DevAPIServer
 import Foundation
 import JSON
@@ -201,7 +202,7 @@ struct KubectlRunner: Sendable {
         process.standardInput = input
         let status: Int32 = try await withCheckedThrowingContinuation { continuation in
             process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
+            do { try process.runSerialized() } catch { continuation.resume(throwing: error) }
         }
         try? out.close(); try? err.close(); try? input.close()
         return Output(

@@ -1,3 +1,4 @@
+import ChildProcess
 import ControllerRuntime
 import DevAPIServer
 import Foundation
@@ -166,12 +167,13 @@ final class LineLog: Sendable {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: Self.operatorBinary)
             process.arguments = ["run", "--kubeconfig", path, "--metrics-bind-address", "0", "--health-probe-bind-address", "0", "--log-format", "console", "--resync-interval", "1"]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
+            let pipe = try CloseOnExecPipe()
+            process.standardOutput = pipe.writing
+            process.standardError = pipe.writing
             let exited = AsyncStream.makeStream(of: Int32.self, bufferingPolicy: .bufferingNewest(1))
             process.terminationHandler = { exited.continuation.yield($0.terminationStatus); exited.continuation.finish() }
-            try process.run()
+            try process.runSerialized()
+            try pipe.writing.close()
             var demoWait = demo
             demoWait.timeout = .seconds(120)
             do {
@@ -183,7 +185,7 @@ final class LineLog: Sendable {
             process.terminate()  // SIGTERM
             var status: Int32 = -1
             for await code in exited.stream { status = code }
-            let log = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let log = String(decoding: pipe.reading.readDataToEndOfFile(), as: UTF8.self)
             #expect(status == 0, "run exited \(status): \(log)")
             #expect(log.contains("workers stopped"))
             #expect(!log.contains(configuration.token!), "the token never appears in logs")
@@ -212,13 +214,14 @@ func runProcess(_ executable: String, _ arguments: [String]) async throws -> (st
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
+    let pipe = try CloseOnExecPipe()
+    process.standardOutput = pipe.writing
+    process.standardError = pipe.writing
     let status: Int32 = try await withCheckedThrowingContinuation { continuation in
         process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-        do { try process.run() } catch { continuation.resume(throwing: error) }
+        do { try process.runSerialized() } catch { continuation.resume(throwing: error) }
     }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    try pipe.writing.close()
+    let data = pipe.reading.readDataToEndOfFile()
     return (status, String(decoding: data, as: UTF8.self))
 }

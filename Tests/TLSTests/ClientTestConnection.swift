@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import NIOCore
 import NIOPosix
@@ -135,7 +136,7 @@ final class OpenSSLTestServer: Sendable {
             process.standardOutput = handle
             process.standardError = handle
             process.standardInput = FileHandle.nullDevice
-            try process.run()
+            try process.runSerialized()
             try handle.close()
             // s_server prints ACCEPT once it listens; a lost race for the port makes it exit.
             for _ in 0..<100 where process.isRunning {

@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 
 /// The outcome of running a real client program (curl, openssl) against the server under test.
@@ -49,7 +50,7 @@ func runCommand(_ executable: String, _ arguments: [String], in scratch: Scratch
     let status: Int32 = try await withCheckedThrowingContinuation { continuation in
         process.terminationHandler = { finished in continuation.resume(returning: finished.terminationStatus) }
         do {
-            try process.run()
+            try process.runSerialized()
         } catch {
             process.terminationHandler = nil
             continuation.resume(throwing: error)

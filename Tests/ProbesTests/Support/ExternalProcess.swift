@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 
 /// What a finished helper program printed, for failure messages.
@@ -33,9 +34,9 @@ struct TemporaryDirectory: Sendable {
     func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
 
-/// Runs a program to completion without blocking a thread; output goes to a file so a full
-/// pipe cannot stall the child.
-func runToCompletion(_ executable: String, _ arguments: [String], outputFile: String) async throws -> ProcessOutcome {
+/// A not yet started process with stdout and stderr going to `outputFile` (created empty) and
+/// no stdin; the caller closes the returned handle once the process has started.
+private func processWritingTo(_ outputFile: String, _ executable: String, _ arguments: [String]) throws -> (Process, FileHandle) {
     _ = FileManager.default.createFile(atPath: outputFile, contents: nil)
     let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputFile))
     let process = Process()
@@ -44,9 +45,16 @@ func runToCompletion(_ executable: String, _ arguments: [String], outputFile: St
     process.standardOutput = output
     process.standardError = output
     process.standardInput = FileHandle.nullDevice
+    return (process, output)
+}
+
+/// Runs a program to completion without blocking a thread; output goes to a file so a full
+/// pipe cannot stall the child.
+func runToCompletion(_ executable: String, _ arguments: [String], outputFile: String) async throws -> ProcessOutcome {
+    let (process, output) = try processWritingTo(outputFile, executable, arguments)
     let status: Int32 = try await withCheckedThrowingContinuation { continuation in
         process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-        do { try process.run() } catch {
+        do { try process.runSerialized() } catch {
             process.terminationHandler = nil
             continuation.resume(throwing: error)
         }
@@ -66,20 +74,13 @@ final class BackgroundProcess: Sendable {
     private let exited: Task<Int32, Never>
 
     init(_ executable: String, _ arguments: [String], outputFile: String) throws {
-        _ = FileManager.default.createFile(atPath: outputFile, contents: nil)
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputFile))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
+        let (process, output) = try processWritingTo(outputFile, executable, arguments)
         let (stream, continuation) = AsyncStream<Int32>.makeStream()
         process.terminationHandler = { finished in
             continuation.yield(finished.terminationStatus)
             continuation.finish()
         }
-        try process.run()
+        try process.runSerialized()
         try output.close()
         self.process = process
         exited = Task { await stream.first(where: { _ in true }) ?? -1 }
