@@ -3,6 +3,7 @@
 // Swift cannot call C variadic functions such as curl_easy_setopt, and cannot
 // see function-like macros. These typed inline wrappers are the only glue.
 #include <curl/curl.h>
+#include <sys/socket.h>
 
 static inline CURLcode ccurl_setopt_long(CURL *h, CURLoption o, long v) { return curl_easy_setopt(h, o, v); }
 static inline CURLcode ccurl_setopt_off(CURL *h, CURLoption o, curl_off_t v) { return curl_easy_setopt(h, o, v); }
@@ -31,5 +32,22 @@ static inline size_t ccurl_readfunc_abort(void) { return CURL_READFUNC_ABORT; }
 static inline int ccurl_pause_all(void) { return CURLPAUSE_ALL; }
 static inline int ccurl_pause_cont(void) { return CURLPAUSE_CONT; }
 static inline long ccurl_http_version_2tls(void) { return CURL_HTTP_VERSION_2TLS; }
+
+/* curl opens its sockets without close-on-exec, so a child process spawned at the same
+   moment (Foundation closes only the descriptors it saw before spawning) can inherit a
+   connection and keep it open after curl closes it. Opening them here with SOCK_CLOEXEC
+   makes that impossible. */
+static inline curl_socket_t ccurl_open_cloexec_socket(void *context, curlsocktype purpose, struct curl_sockaddr *address) {
+    (void)context;
+    (void)purpose;
+#ifdef SOCK_CLOEXEC
+    return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+#else
+    return socket(address->family, address->socktype, address->protocol);
+#endif
+}
+static inline CURLcode ccurl_setopt_cloexec_sockets(CURL *h) {
+    return curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, ccurl_open_cloexec_socket);
+}
 static inline long ccurl_http_version_1_1(void) { return CURL_HTTP_VERSION_1_1; }
 #endif

@@ -43,6 +43,8 @@ public enum ScriptedResponse: Sendable {
     case chunks(status: Int, headers: [(String, String)] = [], [[UInt8]])
     /// Never answers; the connection stays open until the client leaves.
     case hang
+    /// Closes the connection without a byte of response, as a server going away does.
+    case closeWithoutAnswer
     /// Chunked body produced piece by piece (index 0, 1, … until nil), each piece
     /// written only after the previous one was flushed.
     case generated(status: Int, next: @Sendable (Int) -> [UInt8]?)
@@ -228,6 +230,8 @@ private final class ScriptedHandler: ChannelInboundHandler, RemovableChannelHand
             writeStream(context: context, remaining: total, chunk: ByteBuffer(repeating: 0x61, count: chunkSize))
         case .hang:
             break
+        case .closeWithoutAnswer:
+            context.close(promise: nil)
         case .generated(let status, let next):
             let headers = HTTPHeaders([("Transfer-Encoding", "chunked"), ("Content-Type", "application/json")])
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: headers))), promise: nil)

@@ -127,8 +127,8 @@ final class CurlEventLoop: @unchecked Sendable {
         case .cancel(let id):
             guard let transfer = active.removeValue(forKey: id) else { return }
             handles.removeValue(forKey: transfer.easy)
-            // Removing an unfinished transfer makes curl close its connection, which is
-            // what tells the server to stop.
+            // Removing an unfinished transfer tells the server to stop: over HTTP/1.1 curl
+            // closes the connection, over HTTP/2 it resets just this stream.
             curl_multi_remove_handle(multi, transfer.easy)
             // Reported before the waiter resumes, so an observer is never behind its caller.
             report(transfer, status: nil, failure: nil, cancelled: true)
@@ -142,6 +142,17 @@ final class CurlEventLoop: @unchecked Sendable {
         }
     }
 
+    /// Puts a retry in its predecessor's place (same id, so cancelling still finds it).
+    private func add(_ retry: CurlTransfer) -> Bool {
+        guard curl_multi_add_handle(multi, retry.easy) == CURLM_OK else {
+            retry.release()
+            return false
+        }
+        active[retry.id] = retry
+        handles[retry.easy] = retry.id
+        return true
+    }
+
     private func collectFinished() {
         var remaining: Int32 = 0
         while let message = curl_multi_info_read(multi, &remaining) {
@@ -153,9 +164,16 @@ final class CurlEventLoop: @unchecked Sendable {
             curl_multi_remove_handle(multi, easy)
             var status = 0
             _ = ccurl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
-            if result == CURLE_OK {
+            if transfer.sink.wasCancelledByConsumer {
+                // The consumer's cancel raced curl ending the transfer; it stays a cancellation.
+                report(transfer, status: status == 0 ? nil : status, failure: nil, cancelled: true)
+                transfer.sink.finish(failure: CancellationError())
+            } else if result == CURLE_OK {
                 report(transfer, status: status, failure: nil, cancelled: false)
                 transfer.sink.finish(failure: nil)
+            } else if let retry = transfer.retryingUnanswered(after: result), add(retry) {
+                transfer.release()
+                continue
             } else {
                 let error = transfer.failure(for: result)
                 report(transfer, status: status == 0 ? nil : status, failure: error.kind, cancelled: false)

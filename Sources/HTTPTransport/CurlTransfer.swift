@@ -13,14 +13,22 @@ final class CurlTransfer: @unchecked Sendable {
     let method: String
     let redactedURL: String
     let origin: String
-    let started = ContinuousClock.now
+    let started: ContinuousClock.Instant
+    /// 0 for the first try; see `retryingUnanswered()`.
+    let attempt: Int
+    // Kept to build a retry from.
+    private let request: HTTPRequest
+    private let tls: TLSConfiguration
+    private let connectTimeout: Duration
+    private let acceptsCompressedResponses: Bool
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private var connectTo: UnsafeMutablePointer<curl_slist>?
     private let errorBuffer: UnsafeMutablePointer<CChar>
 
     init(
         id: UInt64, request: HTTPRequest, tls: TLSConfiguration, connectTimeout: Duration,
-        acceptsCompressedResponses: Bool, sink: ResponseSink
+        acceptsCompressedResponses: Bool, sink: ResponseSink, attempt: Int = 0,
+        started: ContinuousClock.Instant = .now
     ) throws(HTTPTransportError) {
         let method = request.method.uppercased()
         let redactedURL = HTTPTransportError.redacted(url: request.url)
@@ -30,6 +38,12 @@ final class CurlTransfer: @unchecked Sendable {
         }
         self.id = id
         self.sink = sink
+        self.attempt = attempt
+        self.started = started
+        self.request = request
+        self.tls = tls
+        self.connectTimeout = connectTimeout
+        self.acceptsCompressedResponses = acceptsCompressedResponses
         self.method = method
         self.redactedURL = redactedURL
         self.origin = CurlTransfer.origin(of: request.url)
@@ -61,6 +75,36 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     deinit { release() }
+
+    /// A second try of this request on a fresh handle (same id and sink), or nil when retrying
+    /// would not be safe.
+    ///
+    /// Safe means: the request is idempotent (RFC 9110 §9.2.2), this was the first try, not a
+    /// byte of response arrived, and curl reports the connection failing under it. The case
+    /// that needs it: an HTTP/2 server's GOAWAY (API servers send them on restart and, with
+    /// --goaway-chance, to rebalance) racing new streams, which libcurl fails with "Error in
+    /// the HTTP2 framing layer" instead of retrying. Go's HTTP/2 client retries those too.
+    /// The retry gets what is left of the request's timeout.
+    func retryingUnanswered(after code: CURLcode) -> CurlTransfer? {
+        guard attempt == 0, Self.idempotentMethods.contains(method), Self.connectionFailures.contains(code.rawValue),
+            !sink.hasReceivedAnything, !sink.wasCancelledByConsumer
+        else { return nil }
+        var retry = request
+        if let timeout = request.timeout {
+            let left = timeout - (ContinuousClock.now - started)
+            guard left > .milliseconds(1) else { return nil }
+            retry.timeout = left
+        }
+        return try? CurlTransfer(
+            id: id, request: retry, tls: tls, connectTimeout: connectTimeout,
+            acceptsCompressedResponses: acceptsCompressedResponses, sink: sink, attempt: attempt + 1, started: started)
+    }
+
+    private static let idempotentMethods: Set<String> = ["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]
+    private static let connectionFailures: Set<UInt32> = [
+        CURLE_HTTP2.rawValue, CURLE_HTTP2_STREAM.rawValue, CURLE_SEND_ERROR.rawValue, CURLE_RECV_ERROR.rawValue,
+        CURLE_GOT_NOTHING.rawValue,
+    ]
 
     func failure(for code: CURLcode) -> HTTPTransportError {
         if code == CURLE_WRITE_ERROR && sink.exceededLimit {
@@ -105,6 +149,8 @@ final class CurlTransfer: @unchecked Sendable {
         try check(ccurl_setopt_string(easy, CURLOPT_URL, url), "URL")
         try check(ccurl_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https"), "protocols")
         try check(ccurl_setopt_long(easy, CURLOPT_NOSIGNAL, 1), "nosignal")
+        // Sockets no child process can inherit (see the shim).
+        try check(ccurl_setopt_cloexec_sockets(easy), "close-on-exec sockets")
         try check(ccurl_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer), "error buffer")
         try check(ccurl_setopt_long(easy, CURLOPT_HTTP_VERSION, ccurl_http_version_2tls()), "HTTP version")
         // Waiting for an existing connection that can multiplex beats opening a new one.

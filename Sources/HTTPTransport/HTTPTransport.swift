@@ -6,10 +6,15 @@ import Synchronization
 /// - One event-loop thread per transport, whatever the number of requests; connections
 ///   are kept and reused across requests, and HTTP/2 is negotiated over TLS when offered.
 /// - TLS verification is on unless `insecureSkipVerify` is set.
-/// - Cancelling the awaiting task (or dropping a body stream) aborts the transfer and
-///   closes its connection.
+/// - Cancelling the awaiting task (or dropping a body stream) aborts the transfer: over
+///   HTTP/1.1 by closing its connection, over HTTP/2 by resetting its stream only.
 /// - A streamed body buffers at most `streamBufferLimit` bytes (plus one network read)
-///   per response; beyond that the transfer is paused until the consumer catches up.
+///   per response; beyond that the transfer is paused until the consumer catches up. Over
+///   HTTP/2 only that stream pauses; the others on the connection carry on.
+/// - An idempotent request (GET, HEAD, PUT, DELETE, OPTIONS) whose connection fails before a
+///   byte of response arrives is sent once more, within what is left of its timeout: an
+///   HTTP/2 GOAWAY from a restarting API server otherwise fails requests that raced it.
+///   POST and PATCH are never repeated; callers that know better retry themselves.
 ///
 /// Caveats: redirects are not followed. `shutdown()` (or releasing the transport) fails
 /// in-flight transfers with `.transportShutDown`.

@@ -33,6 +33,8 @@ final class ResponseSink: Sendable {
         var failure: (any Error)?
         var finished = false
         var exceededLimit = false
+        var cancelledByConsumer = false
+        var receivedAnything = false
     }
 
     let mode: Mode
@@ -51,6 +53,7 @@ final class ResponseSink: Sendable {
         let trimmed = line.trimmingTrailingNewline()
         var headToDeliver: (CheckedContinuation<HTTPResponseHead, any Error>, HTTPResponseHead)?
         state.withLock { state in
+            state.receivedAnything = true
             if trimmed.hasPrefix("HTTP/") {
                 // A new status line starts a new header block (after 100 Continue, say).
                 let parts = trimmed.split(separator: " ", maxSplits: 2)
@@ -77,6 +80,7 @@ final class ResponseSink: Sendable {
         switch mode {
         case .collect(let limit):
             return state.withLock { state in
+                state.receivedAnything = true
                 // Ended from the consumer's side (cancelled): refuse, which stops curl.
                 if state.finished { return .abort }
                 if let limit, state.collected.count + bytes.count > limit {
@@ -89,6 +93,7 @@ final class ResponseSink: Sendable {
         case .stream(let highWater, _):
             var waiter: CheckedContinuation<[UInt8]?, any Error>?
             let verdict: WriteVerdict = state.withLock { state in
+                state.receivedAnything = true
                 if state.finished { return .abort }
                 if let bodyWaiter = state.bodyWaiter {
                     state.bodyWaiter = nil
@@ -256,6 +261,14 @@ final class ResponseSink: Sendable {
 
     var exceededLimit: Bool { state.withLock { $0.exceededLimit } }
 
+    /// True once `cancelByConsumer` ran: however curl then ends the transfer (often a write
+    /// error, because the sink refuses further bytes), it was a cancellation.
+    var wasCancelledByConsumer: Bool { state.withLock { $0.cancelledByConsumer } }
+
+    /// False until curl hands over the first header line or body byte; a transfer that fails
+    /// before then left nothing half-delivered, so it can be retried on the same sink.
+    var hasReceivedAnything: Bool { state.withLock { $0.receivedAnything } }
+
     var isStreaming: Bool {
         if case .stream = mode { return true }
         return false
@@ -266,6 +279,7 @@ final class ResponseSink: Sendable {
     func cancelByConsumer() {
         let waiters = state.withLock { state in
             state.finished = true
+            state.cancelledByConsumer = true
             if state.failure == nil { state.failure = CancellationError() }
             gauge.add(-state.buffered)
             state.buffered = 0

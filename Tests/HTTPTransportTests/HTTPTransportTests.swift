@@ -167,6 +167,50 @@ struct HTTPTransportTests {
         try await server.stop()
     }
 
+    /// A child process spawned while a request is in flight must not inherit its socket: it
+    /// would hold the connection open after curl closes it (the cancellation test above
+    /// would then wait for a close that never comes).
+    @Test func connectionSockets_areCloseOnExec() async throws {
+        let server = try await LoopbackHTTPServer { _ in .hang }
+        let transport = HTTPTransport()
+        let task = Task { try await transport.send(HTTPRequest(url: server.baseURL + "/hang")) }
+        await server.waitUntil { $0.requests.count == 1 }
+        let sockets = Self.descriptorsConnected(toPort: server.port)
+        #expect(!sockets.isEmpty, "the client's socket to port \(server.port) was not found")
+        for descriptor in sockets {
+            let info = (try? String(contentsOfFile: "/proc/self/fdinfo/\(descriptor)", encoding: .utf8)) ?? ""
+            let flags = info.split(separator: "\n").first { $0.hasPrefix("flags:") }
+                .flatMap { Int($0.dropFirst("flags:".count).trimmingCharacters(in: .whitespaces), radix: 8) } ?? 0
+            #expect(flags & 0o2_000_000 != 0, "descriptor \(descriptor) lacks O_CLOEXEC (flags \(String(flags, radix: 8)))")
+        }
+        task.cancel()
+        _ = await task.result
+        try await server.stop()
+    }
+
+    /// This process's descriptors for TCP connections whose remote port is `port`.
+    static func descriptorsConnected(toPort port: Int) -> [Int] {
+        var inodes: Set<String> = []
+        for table in ["/proc/self/net/tcp", "/proc/self/net/tcp6"] {
+            // Read to end-of-file: /proc reports size 0, and a busy table spans many pages.
+            let text = FileHandle(forReadingAtPath: table).map { String(decoding: $0.readDataToEndOfFile(), as: UTF8.self) } ?? ""
+            for line in text.split(separator: "\n").dropFirst() {
+                let fields = line.split(separator: " ")
+                guard fields.count > 9, let remotePort = fields[2].split(separator: ":").last.flatMap({ Int($0, radix: 16) }),
+                    remotePort == port
+                else { continue }
+                inodes.insert(String(fields[9]))
+            }
+        }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return names.compactMap { name in
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(name)"),
+                target.hasPrefix("socket:["), inodes.contains(String(target.dropFirst("socket:[".count).dropLast()))
+            else { return nil }
+            return Int(name)
+        }
+    }
+
     @Test func send_toClosedPort_failsWithConnectionRefused() async throws {
         let server = try await LoopbackHTTPServer(respond: echo)
         let url = server.baseURL + "/x?token=secret-in-query"
@@ -406,7 +450,63 @@ struct HTTPTransportTests {
     }
 }
 
-final class RecordingObserver: HTTPTransportObserver {
-    let records = Mutex<[HTTPTransferRecord]>([])
-    func transferFinished(_ record: HTTPTransferRecord) { records.withLock { $0.append(record) } }
+/// The transport's one retry: idempotent requests that got not a byte of answer before the
+/// connection failed (the HTTP/2 GOAWAY race on a real API server; a dropped connection here).
+@Suite struct UnansweredRequestRetryTests {
+    /// Answers 200 "second try", except that the first request's connection is closed unanswered.
+    static func serverDroppingFirstRequest() async throws -> LoopbackHTTPServer {
+        let seen = Mutex(0)
+        return try await LoopbackHTTPServer { _ in
+            let count = seen.withLock { count in
+                count += 1
+                return count
+            }
+            return count == 1 ? .closeWithoutAnswer : .full(status: 200, body: Array("second try".utf8))
+        }
+    }
+
+    @Test(arguments: ["GET", "PUT", "DELETE", "HEAD"])
+    func idempotentRequest_droppedBeforeAnyAnswer_isRetriedOnce(method: String) async throws {
+        let server = try await Self.serverDroppingFirstRequest()
+        let observer = RecordingObserver()
+        let transport = HTTPTransport(configuration: .init(observer: observer))
+        let response = try await transport.send(HTTPRequest(method: method, url: server.baseURL + "/x", body: method == "PUT" ? [1] : nil))
+        #expect(response.status == 200)
+        if method != "HEAD" { #expect(String(decoding: response.body, as: UTF8.self) == "second try") }
+        #expect(server.snapshot.requestCount == 2)
+        #expect(observer.records.withLock { $0 }.count == 1, "one record per request, retry included")
+        try await server.stop()
+    }
+
+    @Test(arguments: ["POST", "PATCH"])
+    func nonIdempotentRequest_droppedBeforeAnyAnswer_failsWithoutRetry(method: String) async throws {
+        let server = try await Self.serverDroppingFirstRequest()
+        let transport = HTTPTransport()
+        let error = await #expect(throws: HTTPTransportError.self) {
+            _ = try await transport.send(HTTPRequest(method: method, url: server.baseURL + "/x", body: [1]))
+        }
+        #expect(error?.kind == .receiveFailed)
+        #expect(server.snapshot.requestCount == 1, "the server may have acted on it; only the caller can decide")
+        try await server.stop()
+    }
+
+    @Test func idempotentRequest_droppedTwice_failsAfterOneRetry() async throws {
+        let server = try await LoopbackHTTPServer { _ in .closeWithoutAnswer }
+        let transport = HTTPTransport()
+        let error = await #expect(throws: HTTPTransportError.self) {
+            _ = try await transport.send(HTTPRequest(url: server.baseURL + "/x"))
+        }
+        #expect(error?.kind == .receiveFailed)
+        #expect(server.snapshot.requestCount == 2)
+        try await server.stop()
+    }
+
+    @Test func stream_droppedBeforeItsHead_isRetriedOnce() async throws {
+        let server = try await Self.serverDroppingFirstRequest()
+        let transport = HTTPTransport()
+        let response = try await transport.stream(HTTPRequest(url: server.baseURL + "/watch"))
+        #expect(response.status == 200)
+        #expect(try await response.body.collect(upTo: 100) == Array("second try".utf8))
+        try await server.stop()
+    }
 }
