@@ -5,10 +5,6 @@ import PlatformAPI
 public enum ChildMetadata {
     public static let managedBy = "medsearch-operator"
     public static let partOf = "medsearch"
-    /// Used in place of the platform's uid when rendering without a cluster. An owner
-    /// reference with a uid that matches no object makes the garbage collector delete the
-    /// child, so rendered output must get the real uid (`render --uid`) before it is applied.
-    public static let placeholderUID = "00000000-0000-0000-0000-000000000000"
     public static let configHashAnnotation = "platform.medsearch.io/config-hash"
     public static let roleArnAnnotation = "eks.amazonaws.com/role-arn"
 
@@ -42,12 +38,17 @@ public enum ChildMetadata {
         labels(platform, component: service.rawValue, name: service.repositoryName)
     }
 
-    public static func ownerReference(_ platform: MedicalSearchPlatform) -> JSONValue {
-        [
+    /// The controller reference to the platform; nil without a uid (rendering without a
+    /// cluster). An owner reference whose uid matches no object makes the garbage collector
+    /// delete the child, so none is better than a made-up one: the operator adds the real one
+    /// when it first applies the child.
+    public static func ownerReference(_ platform: MedicalSearchPlatform) -> JSONValue? {
+        guard let uid = platform.uid else { return nil }
+        return [
             "apiVersion": .string(PlatformAPIGroup.apiVersion),
             "kind": .string(MedicalSearchPlatform.kind),
             "name": .string(platform.name),
-            "uid": .string(platform.uid ?? placeholderUID),
+            "uid": .string(uid),
             "controller": true,
             "blockOwnerDeletion": true,
         ]
@@ -58,8 +59,8 @@ public enum ChildMetadata {
             "name": .string(name),
             "namespace": .string(platform.namespace),
             "labels": labels,
-            "ownerReferences": [ownerReference(platform)],
         ]
+        if let owner = ownerReference(platform) { m["ownerReferences"] = [owner] }
         if let annotations, annotations.objectValue?.isEmpty == false { m["annotations"] = annotations }
         return m
     }

@@ -8,8 +8,8 @@ import YAML
 /// Errors: every problem is reported as `file:line: field: message`, one per line, with
 /// the line of the offending field (or of its nearest written ancestor when the field was
 /// absent), so editors and CI logs can point at it.
-/// Caveats: without a uid (argument or `metadata.uid`) owner references carry
-/// `ChildMetadata.placeholderUID`, and the output says so in a leading comment.
+/// Caveats: without a uid (argument or `metadata.uid`) the children have no owner
+/// references, and the output says so in a leading comment.
 public enum ManifestRendering {
     public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
         public var lines: [String]
@@ -54,7 +54,7 @@ public enum ManifestRendering {
         var header = "# Rendered by medsearch-operator from \(platformDocument.file ?? "<input>") with tier \"\(tier.name)\".\n"
         header += "# Estimated monthly cost: $\(CostEstimate.dollars(cost.estimate.totalCents)) (PlatformSpecs.PriceList).\n"
         if platform.uid == nil {
-            header += "# ownerReferences carry the placeholder uid \(ChildMetadata.placeholderUID): set the platform's real uid (--uid) before applying, or the garbage collector deletes these objects.\n"
+            header += "# No ownerReferences: the platform's uid is unknown (pass --uid to add them). The operator adds them when it applies these objects.\n"
         }
         return Output(yaml: header + YAMLEmitter.emit(documents: state.objects), platform: platform, tier: tier, state: state, cost: cost)
     }

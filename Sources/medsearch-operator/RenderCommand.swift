@@ -6,10 +6,9 @@ import YAML
 /// `medsearch-operator render`: prints a platform's child objects as YAML without a
 /// cluster, for GitOps pipelines and review.
 ///
-/// Caveats: without `--uid` (or `metadata.uid` in the file) owner references carry the
-/// placeholder uid `00000000-0000-0000-0000-000000000000`. Replace it with the platform's
-/// real uid before applying: the garbage collector deletes objects whose owner uid
-/// matches nothing.
+/// Caveats: without `--uid` (or `metadata.uid` in the file) the objects carry no owner
+/// references (a made-up uid would have the garbage collector delete them once applied);
+/// the operator adds the real one when it applies them.
 struct RenderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "render",
@@ -17,8 +16,8 @@ struct RenderCommand: ParsableCommand {
         discussion: """
             The tier comes from --tier (a file holding one or more ServiceTiers; the one named \
             by spec.tierRef is used) or --tiers-dir (every .yaml/.yml file in it is read). \
-            Owner references use --uid, else metadata.uid from the file, else the placeholder \
-            uid 00000000-0000-0000-0000-000000000000, which must be replaced before applying.
+            Owner references use --uid, else metadata.uid from the file; without either the \
+            objects have none, and the operator adds them when it applies the objects.
             """)
 
     @Option(name: .shortAndLong, help: "MedicalSearchPlatform YAML file.")

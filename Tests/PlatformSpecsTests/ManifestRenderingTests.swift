@@ -40,12 +40,15 @@ import YAML
         #expect(output.yaml.contains("# Estimated monthly cost: $135.05"))
     }
 
-    @Test func render_withoutAUID_warnsAboutThePlaceholder_andWithOneDoesNot() throws {
+    @Test func render_withoutAUID_leavesOwnerReferencesOutAndSaysSo_andWithOneSetsThem() throws {
         let document = try Self.platformDocument(Self.valid)
-        let placeholder = try ManifestRendering.render(platform: document, tiers: Self.tierDocuments(), tierSource: "t")
-        #expect(placeholder.yaml.contains("placeholder uid \(ChildMetadata.placeholderUID)"))
+        let anonymous = try ManifestRendering.render(platform: document, tiers: Self.tierDocuments(), tierSource: "t")
+        #expect(anonymous.yaml.contains("# No ownerReferences"))
+        let documents = try YAMLParser.parseValues(anonymous.yaml)
+        #expect(!documents.isEmpty)
+        #expect(documents.allSatisfy { $0["metadata"]["ownerReferences"] == JSONValue.null })
         let real = try ManifestRendering.render(platform: document, tiers: Self.tierDocuments(), uid: "1234-real", tierSource: "t")
-        #expect(!real.yaml.contains("placeholder"))
+        #expect(!real.yaml.contains("# No ownerReferences"))
         #expect(real.state.objects.allSatisfy { $0["metadata"]["ownerReferences"][0]["uid"] == "1234-real" })
     }
 
