@@ -103,7 +103,7 @@ private struct Fixture {
         let result = try await fixture.curl([fixture.server.url("/whoami")])
         #expect(result.status != 0, "\(result)")
         #expect(fixture.server.observations.requests == 0)
-        #expect(fixture.server.observations.errors.contains { $0.contains("peer did not return a certificate") },
+        #expect(await fixture.server.observations.eventuallyHasError(containing: "peer did not return a certificate"),
             "\(fixture.server.observations.errors)")
         try await fixture.shutdown()
     }
@@ -122,7 +122,7 @@ private struct Fixture {
         let result = try await fixture.curl(try fixture.clientCertificateFiles(mallory) + [fixture.server.url("/whoami")])
         #expect(result.status != 0, "\(result)")
         #expect(fixture.server.observations.requests == 0)
-        #expect(fixture.server.observations.errors.contains { $0.contains("client certificate rejected") },
+        #expect(await fixture.server.observations.eventuallyHasError(containing: "client certificate rejected"),
             "\(fixture.server.observations.errors)")
         try await fixture.shutdown()
     }
@@ -260,7 +260,7 @@ private struct Fixture {
             "s_client", "-connect", "127.0.0.1:\(fixture.server.port)", "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0",
         ], in: fixture.scratch)
         #expect(tls11.status != 0, "\(tls11)")
-        #expect(fixture.server.observations.errors.contains { $0.contains("unsupported protocol") },
+        #expect(await fixture.server.observations.eventuallyHasError(containing: "unsupported protocol"),
             "\(fixture.server.observations.errors)")
         try await fixture.shutdown()
     }

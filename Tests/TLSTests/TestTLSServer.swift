@@ -16,6 +16,18 @@ final class ServerObservations: Sendable {
     var handshakes: [TLSHandshakeCompleted] { state.withLock { $0.handshakes } }
     var errors: [String] { state.withLock { $0.errors } }
     var requests: Int { state.withLock { $0.requests } }
+
+    /// Whether an error containing `text` is recorded within `limit`. The client (a curl or
+    /// openssl process) can report its failed handshake and exit before the server's event
+    /// loop has processed the same failure, so the server's record may lag a little.
+    func eventuallyHasError(containing text: String, within limit: Duration = .seconds(10)) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while true {
+            if errors.contains(where: { $0.contains(text) }) { return true }
+            if ContinuousClock.now >= deadline { return false }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
 }
 
 /// A real HTTPS server on 127.0.0.1 with OpenSSLServerHandler first in each child pipeline,
