@@ -99,12 +99,14 @@ public enum RDS {
         public var vpcSecurityGroupIds: [String]
         public var multiAZ: Bool?
         public var publiclyAccessible: Bool?
+        /// RDS defaults to off; moto copies the primary's setting unless told.
+        public var deletionProtection: Bool?
         public var tags: [AWSTag]
 
         public init(
             identifier: String, sourceIdentifier: String, instanceClass: String? = nil, subnetGroupName: String? = nil,
             vpcSecurityGroupIds: [String] = [], multiAZ: Bool? = nil, publiclyAccessible: Bool? = nil,
-            tags: [AWSTag] = []
+            deletionProtection: Bool? = nil, tags: [AWSTag] = []
         ) {
             self.identifier = identifier
             self.sourceIdentifier = sourceIdentifier
@@ -113,6 +115,7 @@ public enum RDS {
             self.vpcSecurityGroupIds = vpcSecurityGroupIds
             self.multiAZ = multiAZ
             self.publiclyAccessible = publiclyAccessible
+            self.deletionProtection = deletionProtection
             self.tags = tags
         }
     }
@@ -233,6 +236,7 @@ public enum RDS {
         p.add("DBInstanceClass", input.instanceClass)
         p.add("MultiAZ", input.multiAZ)
         p.add("PubliclyAccessible", input.publiclyAccessible)
+        p.add("DeletionProtection", input.deletionProtection)
         p.add("Tags", tags: input.tags, member: "Tag")
         p.add("DBSubnetGroupName", input.subnetGroupName)
         p.add("VpcSecurityGroupIds", list: input.vpcSecurityGroupIds, member: "VpcSecurityGroupId")

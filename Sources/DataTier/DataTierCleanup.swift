@@ -14,7 +14,7 @@ extension DataTierReconciler {
         let names = DataTierNames(platform: platform)
         let effective = platform.effectiveDataTier(tier: tier)
         let production = DataTierPlanner.isProduction(tier)
-        let replicaIds = (1...5).map { names.readReplica($0) }
+        let replicaIds = names.allReadReplicas
         await observer.register(platform: names.owner, dbInstances: [names.dbInstance] + replicaIds, replicationGroup: names.replicationGroup)
         await observer.invalidate()
         let snapshot = await observer.snapshot()

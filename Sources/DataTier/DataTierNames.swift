@@ -54,6 +54,12 @@ public struct DataTierNames: Sendable, Equatable {
     /// Read replica `index` (1-based) of the primary.
     public func readReplica(_ index: Int) -> String { "\(dbInstance)-r\(index)" }
 
+    /// The CRDs allow at most 5 read replicas.
+    public static let maxReadReplicas = 5
+
+    /// Every read replica name this platform can have had, wanted now or not.
+    public var allReadReplicas: [String] { (1...Self.maxReadReplicas).map(readReplica) }
+
     /// Final snapshot names are fixed so a cleanup retried after a crash asks for the same one.
     public var finalDBSnapshot: String { "\(dbInstance)-final" }
     public var finalCacheSnapshot: String { "\(replicationGroup)-final" }

@@ -30,6 +30,8 @@ public struct ObservedBucket: Sendable, Equatable {
 public struct ObservedAWSState: Sendable, Equatable {
     public var dbInstance: RDS.DBInstance?
     public var readReplicas: [RDS.DBInstance] = []
+    /// Read replicas under our names beyond the count now wanted (left from a larger tier).
+    public var surplusReadReplicas: [RDS.DBInstance] = []
     /// Backup retention the operator last set (DescribeDBInstances' value is not decoded); nil = unknown.
     public var appliedBackupRetentionDays: Int?
     public var replicationGroup: ElastiCache.ReplicationGroup?
@@ -70,6 +72,8 @@ public enum DataTierAction: Sendable, Equatable, CustomStringConvertible {
     /// `masterUserPassword` is nil here; the apply step fills it from the database secret.
     case createDBInstance(RDS.CreateDBInstanceInput, passwordSecret: String)
     case createReadReplica(RDS.CreateDBInstanceReadReplicaInput)
+    /// A replica beyond the `wanted` count; no final snapshot (the primary has all its data).
+    case deleteReadReplica(identifier: String, wanted: Int)
     case modifyDBInstance(RDS.ModifyDBInstanceInput)
     /// Tag an existing resource as ours (explicit adoption through the spec).
     case tagDBInstance(arn: String, tags: [AWSTag])
@@ -85,7 +89,9 @@ public enum DataTierAction: Sendable, Equatable, CustomStringConvertible {
     public var component: DataTierComponent {
         switch self {
         case .createSecret(_, let kind, _): kind == .database ? .database : .cache
-        case .createDBSubnetGroup, .createDBInstance, .createReadReplica, .modifyDBInstance, .tagDBInstance, .putAlarm: .database
+        case .createDBSubnetGroup, .createDBInstance, .createReadReplica, .deleteReadReplica, .modifyDBInstance, .tagDBInstance,
+            .putAlarm:
+            .database
         case .createCacheSubnetGroup, .createReplicationGroup, .modifyReplicationGroup, .tagReplicationGroup: .cache
         case .createBucket, .configureBucket: .storage
         }
@@ -98,6 +104,7 @@ public enum DataTierAction: Sendable, Equatable, CustomStringConvertible {
         case .createDBInstance(let i, _):
             "create DB instance \(i.identifier) (\(i.instanceClass), \(i.allocatedStorageGiB ?? 0) GiB, multiAZ \(i.multiAZ ?? false), encrypted \(i.storageEncrypted ?? false))"
         case .createReadReplica(let i): "create read replica \(i.identifier) of \(i.sourceIdentifier)"
+        case .deleteReadReplica(let identifier, let wanted): "delete read replica \(identifier) (the tier now wants \(wanted))"
         case .modifyDBInstance(let i):
             "modify DB instance \(i.identifier)"
                 + (i.instanceClass.map { " class \($0)" } ?? "") + (i.allocatedStorageGiB.map { " storage \($0) GiB" } ?? "")
@@ -271,14 +278,41 @@ public enum DataTierPlanner {
             for index in 1...wanted where !existing.contains(names.readReplica(index)) {
                 plan.actions.append(.createReadReplica(.init(
                     identifier: names.readReplica(index), sourceIdentifier: db.identifier, instanceClass: e.database.instanceClass,
-                    vpcSecurityGroupIds: network.securityGroupIds, publiclyAccessible: false, tags: tags)))
+                    // Explicitly off: a replica holds no data of its own, and must be removable
+                    // when the tier wants fewer.
+                    vpcSecurityGroupIds: network.securityGroupIds, publiclyAccessible: false, deletionProtection: false,
+                    tags: tags)))
             }
         }
-        if observed.readReplicas.count > wanted {
-            plan.findings.append(.init(
-                component: .database, severity: .note, reason: "ExtraReadReplicas",
-                message: "\(observed.readReplicas.count - wanted) read replica(s) beyond the desired \(wanted) are left in place"))
+        // A smaller tier (or override) wants fewer replicas. A read replica holds no data the
+        // primary lacks, so the surplus goes (it costs as much as the primary); only replicas
+        // that are ours by tag and replicate our primary, never anything else under the name.
+        for replica in observed.surplusReadReplicas where replica.status != "deleting" {
+            guard isOurReplica(replica, of: db, names) else {
+                plan.findings.append(.init(
+                    component: .database, severity: .note, reason: "ExtraReadReplicas",
+                    message: "\(replica.identifier) is beyond the \(wanted) read replica(s) wanted but is not a replica of ours; left in place"))
+                continue
+            }
+            guard replica.deletionProtection != true else {
+                // Someone turned protection on by hand; that outranks the tier.
+                plan.findings.append(.init(
+                    component: .database, severity: .note, reason: "ExtraReadReplicas",
+                    message: "\(replica.identifier) is beyond the \(wanted) read replica(s) wanted but has deletion protection on; left in place until it is turned off"))
+                continue
+            }
+            plan.actions.append(.deleteReadReplica(identifier: replica.identifier, wanted: wanted))
         }
+    }
+
+    /// A surplus replica the planner removes (or is removing): tagged ours, replicating our
+    /// primary, not deletion-protected. The rest stay, with a note.
+    public static func isRemovableSurplus(_ replica: RDS.DBInstance, primary: RDS.DBInstance, _ names: DataTierNames) -> Bool {
+        isOurReplica(replica, of: primary, names) && replica.deletionProtection != true
+    }
+
+    static func isOurReplica(_ replica: RDS.DBInstance, of primary: RDS.DBInstance, _ names: DataTierNames) -> Bool {
+        names.ownership(of: replica.tags) == .ours && replica.readReplicaSourceIdentifier == primary.identifier
     }
 
     // MARK: Cache

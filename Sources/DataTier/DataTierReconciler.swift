@@ -73,7 +73,8 @@ public actor DataTierReconciler {
         let names = DataTierNames(platform: platform)
         let effective = platform.effectiveDataTier(tier: tier)
         let replicaIds = (0..<Int(max(effective.database.readReplicas, 0))).map { names.readReplica($0 + 1) }
-        await observer.register(platform: names.owner, dbInstances: [names.dbInstance] + replicaIds, replicationGroup: names.replicationGroup)
+        // All five names are watched, so replicas left by a larger tier are seen (and removed).
+        await observer.register(platform: names.owner, dbInstances: [names.dbInstance] + names.allReadReplicas, replicationGroup: names.replicationGroup)
         let snapshot = await observer.snapshot()
 
         var failures: [DataTierComponent: StepFailure] = [:]
@@ -83,6 +84,7 @@ public actor DataTierReconciler {
         var observed = ObservedAWSState()
         observed.dbInstance = snapshot.instances[names.dbInstance]
         observed.readReplicas = replicaIds.compactMap { snapshot.instances[$0] }
+        observed.surplusReadReplicas = names.allReadReplicas.dropFirst(replicaIds.count).compactMap { snapshot.instances[$0] }
         observed.appliedBackupRetentionDays = appliedRetention[names.dbInstance]
         observed.replicationGroup = snapshot.replicationGroups[names.replicationGroup]
         if let arn = observed.replicationGroup?.arn, failures[.cache] == nil {
@@ -166,9 +168,17 @@ public actor DataTierReconciler {
                 if h.state != .ready || db.status != "available" || pendingReplicas > 0 || replicaStates.contains(where: { $0.1.status != "available" }) {
                     settling = true
                 }
+                // Surplus replicas on their way out keep the platform requeueing until gone;
+                // they do not make the database less ready. Ones left in place (not ours,
+                // protected) are only a note, and must not keep it requeueing.
+                let leaving = observed.surplusReadReplicas.filter { DataTierPlanner.isRemovableSurplus($0, primary: db, names) }
+                if !leaving.isEmpty { settling = true }
                 var message = "DB instance \(db.identifier) is \(db.status)"
                 if !replicaIds.isEmpty {
                     message += "; read replicas " + (replicaStates.map { "\($0.0) \($0.1.status)" } + (pendingReplicas > 0 ? ["\(pendingReplicas) requested"] : [])).joined(separator: ", ")
+                }
+                if !leaving.isEmpty {
+                    message += "; removing surplus read replicas " + leaving.map { "\($0.identifier) \($0.status)" }.joined(separator: ", ")
                 }
                 set(.database, h.conditionStatus, h.reason, withNotes(message))
             case .cache:
@@ -304,6 +314,13 @@ public actor DataTierReconciler {
                 await observer.invalidate()
             case .createReadReplica(let input):
                 do { _ = try await aws.rds.createDBInstanceReadReplica(input) } catch { guard error.isAlreadyExists else { throw error } }
+                await observer.invalidate()
+            case .deleteReadReplica(let identifier, _):
+                do {
+                    _ = try await aws.rds.deleteDBInstance(.init(identifier: identifier, skipFinalSnapshot: true))
+                } catch {
+                    guard error.isNotFound else { throw error }
+                }
                 await observer.invalidate()
             case .modifyDBInstance(let input):
                 _ = try await aws.rds.modifyDBInstance(input)

@@ -222,6 +222,60 @@ import Testing
         let replicas = plan.actions.compactMap { if case .createReadReplica(let r) = $0 { r } else { nil } }
         #expect(replicas.map(\.identifier) == [names.readReplica(1)])
         #expect(replicas.first?.sourceIdentifier == names.dbInstance)
+        // Explicitly off, so the replica can go when the tier wants fewer (moto would copy the primary's).
+        #expect(replicas.first?.deletionProtection == false)
+    }
+
+    /// Staging wants no replica; production left one behind.
+    func surplusPlan(_ replica: (DataTierNames) -> RDS.DBInstance) throws -> (DataTierPlan, DataTierNames) {
+        let platform = try Fixtures.platform(tier: "staging")
+        let names = DataTierNames(platform: platform)
+        var observed = observedAllOurs(names)
+        observed.readReplicas = []
+        observed.surplusReadReplicas = [replica(names)]
+        return (DataTierPlanner.plan(platform: platform, tier: try Fixtures.tier("staging"), observed: observed, network: network), names)
+    }
+
+    func replicaDeletes(_ plan: DataTierPlan) -> [String] {
+        plan.actions.compactMap { if case .deleteReadReplica(let id, _) = $0 { id } else { nil } }
+    }
+
+    @Test func plan_whenTheTierWantsFewerReplicas_deletesOurSurplusReplica() throws {
+        let (plan, names) = try surplusPlan { Fixtures.instance($0.readReplica(1), tags: $0.tags(component: "database"), source: $0.dbInstance) }
+        #expect(replicaDeletes(plan) == [names.readReplica(1)])
+        #expect(!plan.findings.contains { $0.reason == "ExtraReadReplicas" })
+        #expect(!plan.actions.contains { if case .createReadReplica = $0 { true } else { false } })
+    }
+
+    @Test func plan_surplusReplicaWithoutOurTag_isLeftInPlaceWithANote() throws {
+        let (plan, names) = try surplusPlan { Fixtures.instance($0.readReplica(1), tags: [], source: $0.dbInstance) }
+        #expect(replicaDeletes(plan).isEmpty)
+        let note = try #require(plan.findings.first { $0.reason == "ExtraReadReplicas" })
+        #expect(note.severity == .note)
+        #expect(note.message.contains(names.readReplica(1)))
+    }
+
+    @Test func plan_surplusReplicaOfAnotherPrimary_isLeftInPlace() throws {
+        let (plan, _) = try surplusPlan { Fixtures.instance($0.readReplica(1), tags: $0.tags(component: "database"), source: "someone-elses-db") }
+        #expect(replicaDeletes(plan).isEmpty)
+        #expect(plan.findings.contains { $0.reason == "ExtraReadReplicas" })
+    }
+
+    @Test func plan_surplusReplicaWithDeletionProtection_isLeftInPlaceWithANote() throws {
+        let (plan, _) = try surplusPlan { names in
+            var replica = Fixtures.instance(names.readReplica(1), tags: names.tags(component: "database"), source: names.dbInstance)
+            replica.deletionProtection = true
+            return replica
+        }
+        #expect(replicaDeletes(plan).isEmpty)
+        #expect(plan.findings.contains { $0.reason == "ExtraReadReplicas" && $0.message.contains("deletion protection") })
+    }
+
+    @Test func plan_surplusReplicaAlreadyDeleting_isNotDeletedAgain() throws {
+        let (plan, _) = try surplusPlan {
+            Fixtures.instance($0.readReplica(1), status: "deleting", tags: $0.tags(component: "database"), source: $0.dbInstance)
+        }
+        #expect(replicaDeletes(plan).isEmpty)
     }
 
     @Test func plan_whenNodeTypeChanges_modifiesTheReplicationGroup() throws {

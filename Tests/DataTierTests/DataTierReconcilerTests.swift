@@ -45,6 +45,60 @@ final class SwitchProbe: DataPlaneProbe {
         return outcomes
     }
 
+    /// production → staging: the read replica production needed is removed, the reader endpoint
+    /// goes with it, and the database stays Ready throughout.
+    @Test func reconcile_afterMovingToATierWithoutReplicas_removesTheReplicaAndItsEndpoint() async throws {
+        var platform = try Fixtures.platform(tier: "production")
+        let r = reconciler()
+        _ = await reconcileUntilReady(r, &platform, tier: try Fixtures.tier("production"))
+        let names = DataTierNames(platform: platform)
+        #expect(cloud.state.withLock { $0.instances[names.readReplica(1)] } != nil)
+
+        let staging = try Fixtures.tier("staging")
+        clock.advance(31)
+        let shrinking = await r.reconcile(platform: platform, tier: staging)
+        #expect(shrinking.appliedActions.contains { $0.hasPrefix("delete read replica \(names.readReplica(1))") })
+        let delete = try #require(cloud.state.withLock { $0.deletes.first })
+        #expect(delete.identifier == names.readReplica(1))
+        #expect(delete.skipFinalSnapshot == true)
+        #expect(cloud.state.withLock { $0.deletes.contains { $0.identifier == names.dbInstance } } == false, "never the primary")
+        #expect(shrinking.endpoints.databaseReader == nil)
+        #expect(status(shrinking, .databaseReady)?.status == .true)
+        #expect(shrinking.requeueAfter != nil, "requeued until the replica is gone")
+
+        clock.advance(31)
+        let whileDeleting = await r.reconcile(platform: platform, tier: staging)
+        #expect(status(whileDeleting, .databaseReady)?.message.contains("removing surplus read replicas \(names.readReplica(1)) deleting") == true)
+        #expect(cloud.count("DeleteDBInstance") == 1, "a replica already deleting is not deleted again")
+
+        cloud.state.withLock { _ = $0.instances.removeValue(forKey: names.readReplica(1)) }
+        clock.advance(31)
+        let done = await r.reconcile(platform: platform, tier: staging)
+        #expect(status(done, .databaseReady)?.status == .true)
+        #expect(status(done, .databaseReady)?.message.contains("surplus") == false)
+    }
+
+    /// A surplus replica the operator must leave (deletion protection on) is a note, not a
+    /// reason to requeue forever. The override `spec.database.readReplicas: 0` keeps the
+    /// production tier, so nothing else changes.
+    @Test func reconcile_withAProtectedSurplusReplica_leavesItAndSettles() async throws {
+        var platform = try Fixtures.platform(tier: "production")
+        let tier = try Fixtures.tier("production")
+        let r = reconciler()
+        _ = await reconcileUntilReady(r, &platform, tier: tier)
+        let names = DataTierNames(platform: platform)
+        cloud.state.withLock { $0.instances[names.readReplica(1)]?.deletionProtection = true }
+        var fewer = try Fixtures.platform(tier: "production") { $0[path: ["spec", "database", "readReplicas"]] = 0 }
+        fewer.status = platform.status
+        clock.advance(31)
+        let outcome = await r.reconcile(platform: fewer, tier: tier)
+        #expect(cloud.count("DeleteDBInstance") == 0)
+        #expect(outcome.appliedActions.isEmpty, "\(outcome.appliedActions)")
+        #expect(outcome.requeueAfter == nil, "settled, not waiting for a replica that stays")
+        #expect(status(outcome, .databaseReady)?.status == .true)
+        #expect(status(outcome, .databaseReady)?.message.contains("deletion protection") == true)
+    }
+
     @Test func reconcile_fromNothing_reachesAllReadyOverSeveralCallsWithRequeuesInBetween() async throws {
         var platform = try Fixtures.platform(tier: "production")
         let tier = try Fixtures.tier("production")

@@ -68,6 +68,17 @@ struct MotoDataTierTests {
         return outcomes
     }
 
+    /// Runs cleanup as the finalizer would, a few passes apart, until it reports done.
+    func cleanupUntilDone(_ rig: Rig, _ platform: MedicalSearchPlatform, tier: ServiceTier, rounds: Int = 4) async -> CleanupOutcome? {
+        var last: CleanupOutcome?
+        for _ in 0..<rounds {
+            last = await rig.reconciler.cleanup(platform: platform, tier: tier)
+            if last?.done == true { break }
+            rig.clock.advance(31)
+        }
+        return last
+    }
+
     @Test func dataTier_withThrottlingAnd5xxAndSlowCreation_reachesAllReadyAcrossReconciles() async throws {
         let rig = try await rig()
         defer { Task { await rig.proxy.stop() } }
@@ -144,12 +155,7 @@ struct MotoDataTierTests {
         let tier = try Fixtures.tier("dev")
         _ = await reconcileUntilReady(rig, &platform, tier: tier)
         let names = DataTierNames(platform: platform)
-        var last: CleanupOutcome?
-        for _ in 0..<4 {
-            last = await rig.reconciler.cleanup(platform: platform, tier: tier)
-            if last?.done == true { break }
-            rig.clock.advance(31)
-        }
+        let last = await cleanupUntilDone(rig, platform, tier: tier)
         #expect(rig.proxy.count(of: "DeleteDBInstance") >= 1)
         #expect(rig.proxy.count(of: "DeleteReplicationGroup") == 1)
         #expect(try await rig.aws.rds.describeDBInstances(identifiers: [names.dbInstance]).allSatisfy { $0.status == "deleting" })
@@ -168,12 +174,7 @@ struct MotoDataTierTests {
         let tier = try Fixtures.tier("dev")
         _ = await reconcileUntilReady(rig, &platform, tier: tier)
         let names = DataTierNames(platform: platform)
-        var last: CleanupOutcome?
-        for _ in 0..<4 {
-            last = await rig.reconciler.cleanup(platform: platform, tier: tier)
-            if last?.done == true { break }
-            rig.clock.advance(31)
-        }
+        let last = await cleanupUntilDone(rig, platform, tier: tier)
         #expect(last?.done == true, "\(last?.conditions.map { "\($0.type) \($0.reason) \($0.message)" } ?? [])")
         var describe = QueryParameters(action: "DescribeDBSnapshots", version: AWSService.rds.apiVersion)
         describe.add("DBSnapshotIdentifier", names.finalDBSnapshot)
@@ -203,6 +204,30 @@ struct MotoDataTierTests {
         #expect(Conditions.find(.databaseReady, in: outcome.conditions)?.status == .true)
         #expect(Conditions.find(.storageReady, in: outcome.conditions)?.status == .true)
         #expect(outcome.requeueAfter != nil)
+    }
+
+    /// production (one read replica) → staging (none), through moto's real RDS API: the replica
+    /// is deleted, the primary is not, and the platform settles Ready without a reader.
+    @Test func reconcile_fromProductionToStaging_deletesTheReadReplicaOnly() async throws {
+        let rig = try await rig()
+        defer { Task { await rig.proxy.stop() } }
+        var platform = try uniquePlatform(tier: "production")
+        let ready = await reconcileUntilReady(rig, &platform, tier: try Fixtures.tier("production"))
+        let names = DataTierNames(platform: platform)
+        #expect(ready.last?.endpoints.databaseReader != nil)
+        #expect(try await rig.aws.rds.describeDBInstances(identifiers: [names.readReplica(1)]).count == 1)
+
+        rig.clock.advance(31)
+        let outcomes = await reconcileUntilReady(rig, &platform, tier: try Fixtures.tier("staging"))
+        #expect(outcomes.flatMap(\.appliedActions).contains { $0.hasPrefix("delete read replica \(names.readReplica(1))") })
+        #expect(rig.proxy.count(of: "DeleteDBInstance") == 1)
+        let remaining = try await rig.aws.rds.describeDBInstances(identifiers: [names.dbInstance, names.readReplica(1)])
+        #expect(remaining.map(\.identifier) == [names.dbInstance])
+        let last = try #require(outcomes.last)
+        #expect(last.endpoints.databaseReader == nil)
+        // (CacheReady stays False here: staging's smaller node type needs ModifyReplicationGroup,
+        // which moto answers with an HTML 500.)
+        #expect(Conditions.find(.databaseReady, in: last.conditions)?.status == .true, "\(last.conditions)")
     }
 
     @Test func reconcile_withWrongCredentials_reportsTheAWSErrorCodeAndNoSecret() async throws {
