@@ -132,14 +132,13 @@ struct MotoIntegrationTests {
         try await cache.removeTagsFromResource(arn: arn, keys: ["tier"])
         #expect(try await cache.listTagsForResource(arn: arn).allSatisfy { $0.key != "tier" })
 
-        // Known moto gap: ModifyReplicationGroup answers HTTP 500 with an HTML page. The client
-        // must still produce a typed error carrying the status, not a parse failure.
-        do {
-            _ = try await cache.modifyReplicationGroup(.init(id: id, snapshotRetentionLimit: 3, applyImmediately: true))
-        } catch {
-            #expect(error.status == 500)
-            #expect(error.origin == .service)
-        }
+        // moto implements ModifyReplicationGroup since 5.2.5 (the pinned version); the answer's
+        // ReplicationGroup element decodes like the create and describe ones.
+        let modified = try await cache.modifyReplicationGroup(
+            .init(id: id, nodeType: "cache.t3.small", snapshotRetentionLimit: 3, applyImmediately: true))
+        #expect(modified.id == id)
+        #expect(modified.nodeType == "cache.t3.small")
+        #expect(try await cache.describeReplicationGroups(id: id).first?.nodeType == "cache.t3.small")
 
         let deleting = try await cache.deleteReplicationGroup(id: id, finalSnapshotIdentifier: "\(id)-final")
         #expect(deleting.id == id)
