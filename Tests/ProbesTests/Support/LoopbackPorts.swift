@@ -11,9 +11,10 @@ func freeLoopbackPort() async throws -> Int {
     return port
 }
 
-/// Waits until something accepts TCP connections on 127.0.0.1:`port`, or `attempts` tries pass.
-func waitUntilAccepting(port: Int, attempts: Int = 200) async -> Bool {
-    for _ in 0..<attempts {
+/// Waits until something accepts TCP connections on 127.0.0.1:`port`, or `attempts` tries pass,
+/// or `alive` turns false (the server meant to listen there has exited).
+func waitUntilAccepting(port: Int, attempts: Int = 200, while alive: () -> Bool = { true }) async -> Bool {
+    for _ in 0..<attempts where alive() {
         if let channel = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.milliseconds(200))
             .connect(host: "127.0.0.1", port: port).get()

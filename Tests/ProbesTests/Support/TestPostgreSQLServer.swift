@@ -42,7 +42,25 @@ final class TestPostgreSQLServer: Sendable {
         self.binaries = binaries
     }
 
+    /// Starts a server on a port that was free a moment ago. The port can be taken in between
+    /// (another test's listener, some connection's ephemeral port); postgres then exits before
+    /// it is ready, and the whole start is tried again on a new port.
     static func start() async throws -> TestPostgreSQLServer {
+        var failures: [String] = []
+        for _ in 0..<3 {
+            do {
+                return try await startOnce()
+            } catch let exited as ExitedBeforeReady {
+                failures.append(exited.log)
+            }
+        }
+        throw TestSetupError("PostgreSQL did not start in 3 attempts: \(failures.joined(separator: " | "))")
+    }
+
+    /// The server process exited before it accepted connections; its log.
+    private struct ExitedBeforeReady: Error { let log: String }
+
+    private static func startOnce() async throws -> TestPostgreSQLServer {
         guard let binaries = binaryDirectory else { throw TestSetupError("PostgreSQL binaries not found") }
         let directory = try TemporaryDirectory(prefix: "probes-pg")
         var server: TestPostgreSQLServer? = nil
@@ -115,7 +133,7 @@ final class TestPostgreSQLServer: Sendable {
             let ready = try? await runToCompletion(
                 binaries + "/pg_isready", ["-q", "-h", "127.0.0.1", "-p", "\(port)"], outputFile: directory.file("pg_isready.out"))
             if ready?.status == 0 { return }
-            guard process.withLock({ $0?.isRunning ?? false }) else { break }
+            guard process.withLock({ $0?.isRunning ?? false }) else { throw ExitedBeforeReady(log: String(log.suffix(2000))) }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw TestSetupError("PostgreSQL did not become ready: \(log.suffix(2000))")

@@ -32,7 +32,27 @@ final class TestRedisServer: Sendable {
         self.process = process
     }
 
+    /// Starts redis-server on two ports that were free a moment ago. A port can be taken in
+    /// between (by another test's listener, or as some connection's ephemeral port), in which
+    /// case redis exits with "Address already in use" and the start is tried again on new ports.
     static func start() async throws -> TestRedisServer {
+        var failures: [String] = []
+        for _ in 0..<3 {
+            switch try await attemptStart() {
+            case .started(let server): return server
+            case .exited(let log): failures.append(log)
+            }
+        }
+        throw TestSetupError("redis-server did not start in 3 attempts: \(failures.joined(separator: " | "))")
+    }
+
+    private enum Attempt {
+        case started(TestRedisServer)
+        /// The server exited before it listened on both ports; its log.
+        case exited(String)
+    }
+
+    private static func attemptStart() async throws -> Attempt {
         guard let executable else { throw TestSetupError("redis-server not found") }
         let directory = try TemporaryDirectory(prefix: "probes-redis")
         do {
@@ -59,11 +79,17 @@ final class TestRedisServer: Sendable {
                 """)
             let process = try BackgroundProcess(executable, [configuration], outputFile: directory.file("redis.log"))
             let server = TestRedisServer(tlsPort: tlsPort, plainPort: plainPort, authority: authority, passwords: passwords, directory: directory, process: process)
-            guard await waitUntilAccepting(port: plainPort), await waitUntilAccepting(port: tlsPort) else {
+            let plainListening = await waitUntilAccepting(port: plainPort, while: { process.isRunning })
+            let tlsListening = await waitUntilAccepting(port: tlsPort, while: { process.isRunning })
+            guard plainListening, tlsListening, process.isRunning else {
+                // The log goes before `stop()` removes the directory it is in.
+                let log = server.log
+                let exited = !process.isRunning
                 await server.stop()
-                throw TestSetupError("redis-server did not start: \(server.log)")
+                if exited { return .exited(log) }
+                throw TestSetupError("redis-server did not listen on \(plainPort) and \(tlsPort): \(log)")
             }
-            return server
+            return .started(server)
         } catch {
             directory.remove()
             throw error
