@@ -190,11 +190,14 @@ enum RFC3339 {
     }
 }
 
-/// A child process whose output and exit are collected off the cooperative thread pool.
+/// A plugin run: its output and exit collected off the cooperative thread pool, bounded by a
+/// timeout that covers everything (a plugin that exits while something it started keeps its
+/// output open counts as not finished).
 ///
-/// Caveats: after a timeout the caller is answered once the plugin itself has exited, even if
-/// a grandchild still holds the output pipes open (their readers finish when it exits).
-final class PluginProcess: @unchecked Sendable {
+/// The plugin is an `IsolatedChild`: it inherits no descriptor of the operator's, default
+/// signal dispositions (the operator's `run` ignores SIGTERM), and its own process group, so
+/// stopping it also stops what it started (a shell script's children).
+final class PluginProcess: Sendable {
     struct Outcome: Sendable {
         var status: Int32
         var stdout: [UInt8]
@@ -206,105 +209,98 @@ final class PluginProcess: @unchecked Sendable {
     private struct Progress {
         var stdout: [UInt8]?
         var stderr: [UInt8]?
-        var exited = false
+        var termination: IsolatedChild.Termination?
         var timedOut = false
-        var launchError: String?
         var continuation: CheckedContinuation<Void, Never>?
+
+        var isComplete: Bool { timedOut || (termination != nil && stdout != nil && stderr != nil) }
     }
 
-    // Process is not Sendable: it is configured only before launch; afterwards it is only
-    // queried (isRunning, terminationStatus) and signalled, which is safe from any thread.
-    private let process = Process()
+    private let child: IsolatedChild
     private let progress = Mutex(Progress())
 
+    private init(child: IsolatedChild) { self.child = child }
+
     static func run(executable: String, arguments: [String], environment: [String: String], timeout: Duration) async throws -> Outcome {
-        let plugin = PluginProcess()
-        return try await withTaskCancellationHandler {
-            try await plugin.launch(executable: executable, arguments: arguments, environment: environment, timeout: timeout)
-        } onCancel: {
-            plugin.stop()
+        let stdout = try CloseOnExecPipe()
+        let stderr = try CloseOnExecPipe()
+        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        guard null >= 0 else {
+            throw KubeConfigError(file: nil, context: nil, field: nil, problem: "cannot start exec plugin \(executable): /dev/null cannot be opened")
         }
-    }
-
-    private func stop() {
-        if process.isRunning { signalGroup(SIGTERM) }
-    }
-
-    /// Foundation starts the plugin as the leader of its own process group; signalling the
-    /// group also stops what the plugin started (a shell script's children), which would
-    /// otherwise keep the output pipes open.
-    private func signalGroup(_ signal: Int32) {
-        let pid = process.processIdentifier
-        guard pid > 0 else { return }
-        if kill(-pid, signal) != 0 { kill(pid, signal) }
+        let child: IsolatedChild
+        do {
+            defer { close(null) }
+            child = try IsolatedChild.spawn(
+                executable: executable, arguments: arguments, environment: environment,
+                stdin: null, stdout: stdout.writing.fileDescriptor, stderr: stderr.writing.fileDescriptor)
+        } catch {
+            throw KubeConfigError(file: nil, context: nil, field: nil, problem: "cannot start exec plugin \(executable): \(error)")
+        }
+        // The child has its copies; ours would keep the readers below from ever seeing the end.
+        try? stdout.writing.close()
+        try? stderr.writing.close()
+        let plugin = PluginProcess(child: child)
+        return await withTaskCancellationHandler {
+            await plugin.collect(stdout: stdout, stderr: stderr, timeout: timeout)
+        } onCancel: {
+            child.signalGroup(SIGTERM)
+        }
     }
 
     /// Records a step and wakes the waiter once the outcome is complete.
     private func update(_ change: (inout Progress) -> Void) {
         let ready: CheckedContinuation<Void, Never>? = progress.withLock { state in
             change(&state)
-            let drained = state.stdout != nil && state.stderr != nil
-            guard state.exited, drained || state.timedOut, let continuation = state.continuation else { return nil }
+            guard state.isComplete, let continuation = state.continuation else { return nil }
             state.continuation = nil
             return continuation
         }
         ready?.resume()
     }
 
-    private func launch(executable: String, arguments: [String], environment: [String: String], timeout: Duration) async throws -> Outcome {
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = environment
-        // Close-on-exec pipes: a Foundation `Pipe` can leak into a child spawned at the same
-        // moment, and the plugin's output would then not end until that child exits.
-        let stdout = try CloseOnExecPipe()
-        let stderr = try CloseOnExecPipe()
-        process.standardOutput = stdout.writing
-        process.standardError = stderr.writing
-        process.standardInput = FileHandle.nullDevice
-        process.terminationHandler = { [self] _ in update { $0.exited = true } }
-
+    private func collect(stdout: CloseOnExecPipe, stderr: CloseOnExecPipe, timeout: Duration) async -> Outcome {
+        // Blocking reads, both at once so a chatty plugin cannot block on a full pipe, each on a
+        // thread of its own: on Linux the concurrency pool is built on Dispatch's global
+        // threads, and two reads blocked there starved it for about a second each time.
+        for (pipe, isStdout) in [(stdout, true), (stderr, false)] {
+            let reader = Thread { [self] in
+                let data = Array(pipe.reading.readDataToEndOfFile())
+                update { if isStdout { $0.stdout = data } else { $0.stderr = data } }
+            }
+            reader.name = "exec plugin \(isStdout ? "stdout" : "stderr")"
+            reader.start()
+        }
+        Task { [self] in
+            let termination = await child.waitForTermination()
+            update { $0.termination = termination }
+        }
+        let deadline = Task { [self] in
+            try await Task.sleep(for: timeout)
+            let finished = progress.withLock { $0.isComplete }
+            guard !finished else { return }
+            update { $0.timedOut = true }
+            child.signalGroup(SIGTERM)
+            try await Task.sleep(for: .seconds(2))
+            child.signalGroup(SIGKILL)
+        }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            progress.withLock { $0.continuation = continuation }
-            do {
-                try process.runSerialized()
-                // The child has its copies; ours would keep the readers below from ever seeing the end.
-                try? stdout.writing.close()
-                try? stderr.writing.close()
-            } catch {
-                update {
-                    $0.exited = true
-                    $0.stdout = []
-                    $0.stderr = []
-                    $0.launchError = error.localizedDescription
-                }
-                return
+            let complete = progress.withLock { state in
+                if state.isComplete { return true }
+                state.continuation = continuation
+                return false
             }
-            // Both pipes are drained concurrently so a chatty plugin cannot block on a full pipe.
-            for (pipe, isStdout) in [(stdout, true), (stderr, false)] {
-                DispatchQueue.global().async { [self] in
-                    let data = Array(pipe.reading.readDataToEndOfFile())
-                    update { if isStdout { $0.stdout = data } else { $0.stderr = data } }
-                }
-            }
-            let (seconds, attoseconds) = timeout.components
-            let deadline = DispatchTime.now() + .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
-            DispatchQueue.global().asyncAfter(deadline: deadline) { [self] in
-                guard process.isRunning else { return }
-                update { $0.timedOut = true }
-                signalGroup(SIGTERM)
-                DispatchQueue.global().asyncAfter(deadline: .now() + 2) { [self] in
-                    if process.isRunning { signalGroup(SIGKILL) }
-                }
-            }
+            if complete { continuation.resume() }
         }
         let collected = progress.withLock { $0 }
-        if let launchError = collected.launchError {
-            throw KubeConfigError(file: nil, context: nil, field: nil, problem: "cannot start exec plugin \(executable): \(launchError)")
+        if !collected.timedOut { deadline.cancel() }
+        switch collected.termination {
+        case .exited(let status) where !collected.timedOut:
+            return Outcome(status: status, stdout: collected.stdout ?? [], stderr: collected.stderr ?? [], timedOut: false)
+        case .signalled(let signal) where !collected.timedOut:
+            return Outcome(status: signal, stdout: collected.stdout ?? [], stderr: collected.stderr ?? [], timedOut: false, killedBySignal: true)
+        default:
+            return Outcome(status: -1, stdout: collected.stdout ?? [], stderr: collected.stderr ?? [], timedOut: true)
         }
-        return Outcome(
-            status: collected.exited && !collected.timedOut ? process.terminationStatus : -1,
-            stdout: collected.stdout ?? [], stderr: collected.stderr ?? [], timedOut: collected.timedOut,
-            killedBySignal: collected.exited && !collected.timedOut && process.terminationReason == .uncaughtSignal)
     }
 }

@@ -181,3 +181,77 @@ struct ExecFixture {
         }
     }
 }
+
+/// The plugin runs isolated from the operator process (see `IsolatedChild`).
+@Suite struct ExecPluginIsolationTests {
+    @Test func plugin_inheritsNoDescriptorOfTheOperatorsBeyondItsStdio() async throws {
+        // Neither is close-on-exec, as a Foundation pipe or a SwiftNIO socket is not.
+        let pipe = Pipe()
+        let socketDescriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socketDescriptor) }
+        let dir = try TemporaryDirectory()
+        // `ls` lists the shell's table from outside. Besides the script file, the shell holds a
+        // saved copy of its stdout while `> file` is in effect, so the plugin's own stdout and
+        // stderr pipes are recorded first (a command substitution does not redirect the shell).
+        let script = try dir.write("list-fds.sh", """
+            #!/bin/sh
+            d=$(dirname "$0")
+            out=$(readlink /proc/$$/fd/1)
+            err=$(readlink /proc/$$/fd/2)
+            ls -l /proc/$$/fd/ > "$d/fds"
+            printf '%s\\n%s\\n' "$out" "$err" > "$d/stdio"
+            printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"t"}}'
+            """, executable: true)
+        let config = ExecCredentialConfig(apiVersion: "client.authentication.k8s.io/v1", command: script, baseEnvironment: ExecFixture.environment)
+        _ = try await ExecCredentialRunner.run(config)
+        withExtendedLifetime(pipe) {}
+        // "lr-x------ 1 user group 64 Nov 26 04:00 10 -> /tmp/…/list-fds.sh"
+        let held = try String(contentsOfFile: dir.path + "/fds", encoding: .utf8).split(separator: "\n").compactMap { line -> (Int, String)? in
+            guard let arrow = line.range(of: " -> ") else { return nil }
+            let number = line[..<arrow.lowerBound].split(separator: " ").last.flatMap { Int($0) }
+            return number.map { ($0, String(line[arrow.upperBound...])) }
+        }
+        #expect(held.count >= 3, "\(held)")
+        let stdio = Set(try String(contentsOfFile: dir.path + "/stdio", encoding: .utf8).split(separator: "\n").map(String.init))
+        #expect(stdio.count == 2 && stdio.allSatisfy { $0.hasPrefix("pipe:") }, "\(stdio)")
+        // Any other pipe, or any socket, came from the test process.
+        let foreign = held.filter { $0.0 > 2 && !stdio.contains($0.1) && ($0.1.hasPrefix("pipe:") || $0.1.hasPrefix("socket:")) }
+        #expect(foreign.isEmpty, "\(held)")
+    }
+
+    /// A plugin that exits while something it started keeps its stdout open has not finished:
+    /// the timeout covers that too, instead of waiting for the pipe forever.
+    @Test func pluginWhoseBackgroundChildKeepsTheOutputOpen_isBoundedByTheTimeout() async throws {
+        let dir = try TemporaryDirectory()
+        let script = try dir.write("lingering.sh", "#!/bin/sh\nsleep 30 &\nexit 0\n", executable: true)
+        let config = ExecCredentialConfig(
+            apiVersion: "client.authentication.k8s.io/v1", command: script, baseEnvironment: ExecFixture.environment,
+            timeout: .milliseconds(500))
+        let started = ContinuousClock.now
+        await #expect {
+            try await ExecCredentialRunner.run(config)
+        } throws: { error in
+            String(describing: error).contains("did not finish within")
+        }
+        #expect(ContinuousClock.now - started < .seconds(10))
+    }
+
+    @Test func cancellingTheCaller_stopsThePluginAndWhatItStarted() async throws {
+        let dir = try TemporaryDirectory()
+        let script = try dir.write("slow.sh", "#!/bin/sh\necho $$ > \"$(dirname \"$0\")/pid\"\nsleep 30\n", executable: true)
+        let config = ExecCredentialConfig(apiVersion: "client.authentication.k8s.io/v1", command: script, baseEnvironment: ExecFixture.environment)
+        let run = Task { try await ExecCredentialRunner.run(config) }
+        var pid: Int32?
+        for _ in 0..<200 where pid == nil {
+            try await Task.sleep(for: .milliseconds(20))
+            pid = (try? String(contentsOfFile: dir.path + "/pid", encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+        let plugin = try #require(pid)
+        let started = ContinuousClock.now
+        run.cancel()
+        _ = await run.result
+        // Well inside the 120 s default timeout: SIGTERM reached the plugin and its sleep.
+        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(kill(plugin, 0) != 0, "the plugin still runs")
+    }
+}
