@@ -50,7 +50,7 @@ var targets: [Target] = [
     .testTarget(name: "JSONTests", dependencies: ["JSON"]),
     .testTarget(name: "ChildProcessTests", dependencies: ["ChildProcess"]),
     .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
-    .testTarget(name: "KubeConfigTests", dependencies: ["KubeConfig"]),
+    .testTarget(name: "KubeConfigTests", dependencies: ["ChildProcess", "KubeConfig"]),
     .testTarget(name: "HTTPTransportTests", dependencies: ["ChildProcess", "HTTPTransport", "HTTPTestSupport", "TLS", nioCore, nioPosix, nioHTTP1]),
     .testTarget(name: "TLSTests", dependencies: ["ChildProcess", "TLS", "HTTPTransport", nioCore, nioPosix, nioHTTP1]),
     .testTarget(name: "AWSSigningTests", dependencies: ["AWSSigning"]),

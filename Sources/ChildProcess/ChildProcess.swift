@@ -67,3 +67,18 @@ public struct CloseOnExecPipe: Sendable {
         writing = FileHandle(fileDescriptor: descriptors[1], closeOnDealloc: true)
     }
 }
+
+/// Waits up to `limit` for `pid`, a process this one did not start (a grandchild, say), to end;
+/// true once it has gone or is a zombie (ended, but its parent or the reaper of orphans has not
+/// collected it yet), false if it still runs at the deadline.
+public func waitUntilEnded(_ pid: pid_t, upTo limit: Duration) async -> Bool {
+    let deadline = ContinuousClock.now + limit
+    while true {
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        // "1234 (sleep) Z …": the state follows the parenthesised command name.
+        let state = stat.split(separator: ")").last?.split(separator: " ").first
+        if stat.isEmpty || state == "Z" { return true }
+        if ContinuousClock.now >= deadline { return false }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+}

@@ -104,12 +104,18 @@ public final class IsolatedChild: Sendable {
         }
     }
 
-    /// Sends `signal` to the child's process group (what it started too), while it runs.
+    /// Sends `signal` to the child's process group: the child and what it started, which may
+    /// outlive it (a background job holding its output open).
+    ///
+    /// The group is signalled even after the child has been reaped: a process group's id is not
+    /// reused while any member lives (POSIX), so it reaches only what is left of the group, or
+    /// nothing. The lone pid is signalled (if the group is gone) only until it is reaped, after
+    /// which the number may belong to a stranger.
     public func signalGroup(_ signal: Int32) {
-        // Only while unreaped: after waitpid the pid (and group id) may belong to a stranger.
+        if kill(-pid, signal) == 0 { return }
         state.withLock { state in
             guard state.termination == nil else { return }
-            if kill(-pid, signal) != 0 { kill(pid, signal) }
+            kill(pid, signal)
         }
     }
 

@@ -103,6 +103,15 @@ private func termination(of child: IsolatedChild, within limit: Duration = .seco
         #expect(ContinuousClock.now - started < .seconds(20), "the background sleep outlived the group signal")
     }
 
+    @Test func signalGroup_afterTheChildHasExited_stillReachesWhatItLeftRunning() async throws {
+        let (child, output) = try spawnShell("sleep 30 &\necho $!")
+        #expect(await termination(of: child) == .exited(0))
+        let line = String(decoding: output.reading.availableData, as: UTF8.self)
+        let leftBehind = try #require(Int32(line.trimmingCharacters(in: .whitespacesAndNewlines)))
+        child.signalGroup(SIGTERM)
+        #expect(await waitUntilEnded(leftBehind, upTo: .seconds(10)), "the background sleep outlived the group signal")
+    }
+
     @Test func spawn_ofAMissingExecutable_throwsENOENT() throws {
         let output = try CloseOnExecPipe()
         #expect(throws: POSIXError(.ENOENT)) {

@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import JSON
 import Testing
@@ -149,8 +150,8 @@ struct ExecFixture {
     }
 
     /// The second body exits at once, but what it started keeps stdout open: that has not
-    /// finished either, and the timeout bounds it instead of a wait for the pipe to close.
-    @Test(arguments: ["sleep 5\n", "sleep 30 &\nexit 0\n"])
+    /// finished either, and the timeout bounds it (and stops it) instead of a wait for the pipe.
+    @Test(arguments: ["sleep 30 &\necho $! > \"$(dirname \"$0\")/pid\"\nwait\n", "sleep 30 &\necho $! > \"$(dirname \"$0\")/pid\"\nexit 0\n"])
     func pluginThatDoesNotFinish_isStoppedAtItsTimeout(body: String) async throws {
         let dir = try TemporaryDirectory()
         let script = try dir.write("slow.sh", "#!/bin/sh\n" + body, executable: true)
@@ -164,6 +165,8 @@ struct ExecFixture {
             String(describing: error).contains("did not finish within")
         }
         #expect(ContinuousClock.now - started < .seconds(4))
+        let sleeper = try #require(Int32(try String(contentsOfFile: dir.path + "/pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(await waitUntilEnded(sleeper, upTo: .seconds(10)), "the plugin's background sleep outlived the timeout")
     }
 
     @Test func refreshTime_isSlightlyBeforeExpiry() {
