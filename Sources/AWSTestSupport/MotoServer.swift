@@ -9,7 +9,7 @@ import AWS
 /// pids of moto servers this test process started, killed when it exits.
 private let startedMotoPIDs = Mutex<[Int32]>([])
 
-/// A moto_server on 127.0.0.1 for one test suite: free port, started through
+/// A moto_server on 127.0.0.1 for one test suite: a port the kernel picks, started through
 /// scripts/moto/serve-for-tests (which also stops it if this process dies), ready when
 /// `start` returns, stopped by `stop()` or at process exit.
 public final class MotoServer: Sendable {
@@ -38,11 +38,12 @@ public final class MotoServer: Sendable {
         return url.path
     }()
 
-    /// Starts moto on a free port and returns once it answers.
+    /// Starts moto and returns once it answers.
     ///
-    /// The port is free when chosen but not reserved: under a busy test run another socket can
-    /// take it before moto binds it, and moto then exits at once. That case starts again on a
-    /// new port; a moto that runs but never answers is still an error.
+    /// moto binds port 0 and announces the port the kernel gave it, so no other socket can take
+    /// the port between choosing and binding it (with a port chosen beforehand, whoever took it
+    /// could answer the readiness check in moto's place). A moto that exits before answering
+    /// is started again; one that runs but never answers is an error.
     public static func start(transport: HTTPTransport) async throws -> MotoServer {
         var lastError: MotoStartError?
         for _ in 0..<3 {
@@ -56,13 +57,15 @@ public final class MotoServer: Sendable {
     }
 
     private static func startOnce(transport: HTTPTransport) async throws -> MotoServer {
-        let probe = try await LoopbackServer.start { _ in ScriptedResponse(status: 204) }
-        let port = probe.port
-        await probe.stop()
-
+        // moto's output, read for the announced port, then unlinked (moto keeps its open file).
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("moto-tests-\(UUID().uuidString).log").path
+        guard FileManager.default.createFile(atPath: output, contents: nil) else {
+            throw MotoStartError(message: "cannot create \(output) for moto_server's output")
+        }
+        defer { try? FileManager.default.removeItem(atPath: output) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "\(repositoryRoot)/scripts/moto/serve-for-tests")
-        process.arguments = [String(port), String(ProcessInfo.processInfo.processIdentifier)]
+        process.arguments = ["0", String(ProcessInfo.processInfo.processIdentifier), output]
         // swift test reads the runner's output until every writer closes it; the watchdog
         // outlives the runner briefly, so it must not hold those pipes.
         process.standardInput = FileHandle.nullDevice
@@ -78,29 +81,37 @@ public final class MotoServer: Sendable {
             }
             pids.append(pid)
         }
-        let server = MotoServer(port: port, pid: pid)
         // Readiness: moto answers its own API once Flask is serving. Start-up takes a few
         // seconds on a busy machine; give up after a minute.
+        var port: Int?
         for _ in 0..<600 {
-            if let response = try? await transport.send(
-                HTTPRequest(method: "GET", url: server.baseURL + "/moto-api/data.json", timeout: .seconds(2))),
+            port = port ?? announcedLoopbackPort(inOutputFile: output)
+            if let port, let response = try? await transport.send(
+                HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/moto-api/data.json", timeout: .seconds(2))),
                 response.status == 200
             {
-                return server
+                return MotoServer(port: port, pid: pid)
             }
             if !process.isRunning {
-                throw MotoStartError(message: "moto_server exited before it was ready on port \(port)", exitedBeforeReady: true)
+                let said = (try? String(contentsOfFile: output, encoding: .utf8)).map { String($0.suffix(500)) } ?? ""
+                forget(pid)
+                throw MotoStartError(message: "moto_server exited before it was ready: \(said)", exitedBeforeReady: true)
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        server.stop()
-        throw MotoStartError(message: "moto_server did not become ready on port \(port)")
+        kill(pid, SIGTERM)
+        forget(pid)
+        throw MotoStartError(message: "moto_server did not become ready\(port.map { " on port \($0)" } ?? "")")
+    }
+
+    private static func forget(_ pid: Int32) {
+        startedMotoPIDs.withLock { $0.removeAll { $0 == pid } }
     }
 
     /// Stops moto (its watchdog stops it too if this process dies first).
     public func stop() {
         kill(pid, SIGTERM)
-        startedMotoPIDs.withLock { $0.removeAll { $0 == pid } }
+        Self.forget(pid)
     }
 
     /// Turns on moto's request authentication: after `unauthenticatedRequests` more requests,

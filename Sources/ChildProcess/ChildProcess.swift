@@ -82,3 +82,13 @@ public func waitUntilEnded(_ pid: pid_t, upTo limit: Duration) async -> Bool {
         try? await Task.sleep(for: .milliseconds(20))
     }
 }
+
+/// The port of the first `http://127.0.0.1:<port>` in the file a server writes its output to,
+/// for servers started on port 0 that announce where they listen (moto_server: " * Running on
+/// http://127.0.0.1:41234"); nil until the line is there.
+public func announcedLoopbackPort(inOutputFile path: String) -> Int? {
+    guard let data = FileManager.default.contents(atPath: path) else { return nil }
+    let text = String(decoding: data, as: UTF8.self)
+    guard let match = text.firstMatch(of: /http:\/\/127\.0\.0\.1:(\d+)/) else { return nil }
+    return Int(match.1)
+}

@@ -6,7 +6,7 @@ import HTTPTransport
 import Glibc
 #endif
 
-/// A moto_server (AWS API emulator) on 127.0.0.1 at a free port, for the demo and the
+/// A moto_server (AWS API emulator) on 127.0.0.1 at a port the kernel picks, for the demo and the
 /// integration tests: started, awaited until it answers, stopped with `stop()`.
 ///
 /// Guarantees: when `watchdogScript` exists (scripts/moto/serve-for-tests), moto runs under
@@ -34,8 +34,10 @@ public final class LocalMotoServer: Sendable {
 
     /// Starts moto and returns once it answers; gives up after `readyWithin`.
     ///
-    /// The free port is not reserved, so on a busy machine another socket can take it before
-    /// moto binds it and moto exits at once; that case starts again on a new port.
+    /// moto binds port 0 and announces the port the kernel gave it, so no other socket can take
+    /// the port between choosing and binding it (a free port chosen beforehand could be, and
+    /// whoever took it then answered the readiness check in moto's place). A moto that exits
+    /// before answering is started again, up to three times.
     public static func start(watchdogScript: String? = "scripts/moto/serve-for-tests", transport: HTTPTransport, readyWithin: Duration = .seconds(60)) async throws -> LocalMotoServer {
         guard let moto = executablePath() else { throw StartError(description: "moto_server is not on PATH (pip install 'moto[server]')") }
         var exited: StartError?
@@ -48,36 +50,47 @@ public final class LocalMotoServer: Sendable {
         throw exited ?? StartError(description: "moto_server did not start")
     }
 
-    /// `.failure` only when moto exited before answering (worth another port); a moto that
+    /// `.failure` only when moto exited before answering (worth another try); a moto that
     /// runs but never answers throws.
     private static func startOnce(moto: String, watchdogScript: String?, transport: HTTPTransport, readyWithin: Duration) async throws -> Result<LocalMotoServer, StartError> {
-        let port = try freeLoopbackPort()
+        // moto's output, read for the announced port; unlinked once read (moto keeps writing
+        // its request log to the open file, which goes when moto does).
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("medsearch-moto-\(UUID().uuidString).log").path
+        guard FileManager.default.createFile(atPath: output, contents: nil) else {
+            throw StartError(description: "cannot create \(output) for moto_server's output")
+        }
+        defer { try? FileManager.default.removeItem(atPath: output) }
         let process = Process()
         if let script = watchdogScript, FileManager.default.isExecutableFile(atPath: script) {
             process.executableURL = URL(fileURLWithPath: script)
-            process.arguments = [String(port), String(ProcessInfo.processInfo.processIdentifier)]
+            process.arguments = ["0", String(ProcessInfo.processInfo.processIdentifier), output]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
         } else {
             process.executableURL = URL(fileURLWithPath: moto)
-            process.arguments = ["-H", "127.0.0.1", "-p", String(port)]
+            process.arguments = ["-H", "127.0.0.1", "-p", "0"]
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+            process.standardOutput = handle
+            process.standardError = handle
         }
         // Test runners wait for every writer of their output pipes to close.
         process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
         try process.runSerialized()
-        let server = LocalMotoServer(port: port, process: process)
         let end = ContinuousClock.now + readyWithin
+        var port: Int?
         while ContinuousClock.now < end && process.isRunning {
-            if let response = try? await transport.send(HTTPRequest(url: server.endpointURL + "/moto-api/data.json", timeout: .seconds(2))), response.status == 200 {
-                return .success(server)
+            port = port ?? announcedLoopbackPort(inOutputFile: output)
+            if let port, let response = try? await transport.send(HTTPRequest(url: "http://127.0.0.1:\(port)/moto-api/data.json", timeout: .seconds(2))), response.status == 200 {
+                return .success(LocalMotoServer(port: port, process: process))
             }
             try await Task.sleep(for: .milliseconds(100))
         }
         if !process.isRunning {
-            return .failure(StartError(description: "moto_server exited before it answered on 127.0.0.1:\(port)"))
+            let said = (try? String(contentsOfFile: output, encoding: .utf8)).map { String($0.suffix(500)) } ?? ""
+            return .failure(StartError(description: "moto_server exited before it answered: \(said)"))
         }
-        server.stop()
-        throw StartError(description: "moto_server did not answer on 127.0.0.1:\(port) within \(readyWithin)")
+        stop(process)
+        throw StartError(description: "moto_server did not answer\(port.map { " on 127.0.0.1:\($0)" } ?? "") within \(readyWithin)")
     }
 
     /// Stops moto and its watchdog and waits for them.
@@ -85,7 +98,9 @@ public final class LocalMotoServer: Sendable {
     /// SIGKILL rather than SIGTERM: a child spawned from a Swift concurrency thread inherits
     /// that thread's signal mask, in which SIGTERM is blocked, so neither the watchdog nor
     /// moto would ever see it.
-    public func stop() {
+    public func stop() { Self.stop(process) }
+
+    private static func stop(_ process: Process) {
         guard process.isRunning else { return }
         let pid = process.processIdentifier
         let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
@@ -143,22 +158,5 @@ public final class LocalMotoServer: Sendable {
     static func firstElement(_ name: String, in xml: String) -> String? {
         guard let open = xml.range(of: "<\(name)>"), let close = xml.range(of: "</\(name)>", range: open.upperBound..<xml.endIndex) else { return nil }
         return String(xml[open.upperBound..<close.lowerBound])
-    }
-
-    /// Asks the kernel for a free port by binding port 0 on loopback.
-    static func freeLoopbackPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw StartError(description: "socket() failed: errno \(errno)") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw StartError(description: "could not bind a loopback port: errno \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

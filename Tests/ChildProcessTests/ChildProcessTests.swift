@@ -144,3 +144,17 @@ func spawnInheritingEverything() throws -> pid_t {
         #expect(process.waitForExit(upTo: .seconds(10)))
     }
 }
+
+@Suite struct AnnouncedPortTests {
+    @Test func announcedLoopbackPort_readsThePortAServerPrintedOnceItIsThere() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("announced-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(announcedLoopbackPort(inOutputFile: path) == nil)  // not created yet
+        try Data("WARNING: This is a development server.\n".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(announcedLoopbackPort(inOutputFile: path) == nil)
+        // What moto_server (werkzeug) prints when started with -p 0.
+        try Data("WARNING: This is a development server.\n * Running on http://127.0.0.1:41234\nPress CTRL+C to quit\n".utf8)
+            .write(to: URL(fileURLWithPath: path))
+        #expect(announcedLoopbackPort(inOutputFile: path) == 41234)
+    }
+}
