@@ -277,9 +277,9 @@ final class PluginProcess: Sendable {
         }
         let deadline = Task { [self] in
             try await Task.sleep(for: timeout)
-            let finished = progress.withLock { $0.isComplete }
-            guard !finished else { return }
-            update { $0.timedOut = true }
+            // One step, so a run completing right at the deadline is not also reported as timed out.
+            update { if !$0.isComplete { $0.timedOut = true } }
+            guard progress.withLock({ $0.timedOut }) else { return }
             child.signalGroup(SIGTERM)
             try await Task.sleep(for: .seconds(2))
             child.signalGroup(SIGKILL)
