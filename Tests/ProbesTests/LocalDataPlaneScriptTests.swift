@@ -36,6 +36,37 @@ struct LocalDataPlaneScriptTests {
         #expect(results.map(\.target.host) == ["postgres.medsearch.test", "redis.medsearch.test"])
     }
 
+    /// The servers must hold nothing of the caller's: Foundation learns of a child's exit when
+    /// a socket it gave the child closes, so a server holding it hangs the caller forever. bash
+    /// reads a script from descriptor 255 unless the caller left something there; the script
+    /// used to spare 255 by number, and a full test run once had its socket exactly there.
+    @Test func startLocal_whenTheCallerLeftSomethingOnDescriptor255_theServersDoNotInheritIt() async throws {
+        let scratch = try TemporaryDirectory(prefix: "probes-demo")
+        defer { scratch.remove() }
+        let set = scratch.file("set")
+        let marker = try scratch.write("held-by-the-caller", "")
+        let started = try await runToCompletion(
+            "/bin/bash", ["-c", #"exec 255>"$1"; exec "$2" "$3""#, "bash", marker, Self.scripts + "/start-local", set],
+            outputFile: scratch.file("start.out"))
+        let holders = Self.processesHolding(marker)
+        let stopped = try await runToCompletion(Self.scripts + "/stop-local", [set], outputFile: scratch.file("stop.out"))
+        #expect(started.status == 0, "\(started)")
+        #expect(stopped.status == 0, "\(stopped)")
+        #expect(holders.isEmpty, "still held by: \(holders)")
+    }
+
+    /// The command lines of the processes with `path` open.
+    private static func processesHolding(_ path: String) -> [String] {
+        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return pids.filter { Int($0) != nil }.compactMap { pid in
+            let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
+            let holds = descriptors.contains { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)")) == path }
+            guard holds else { return nil }
+            let command = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
+            return command.replacingOccurrences(of: "\0", with: " ")
+        }
+    }
+
     private static func probeBoth(_ environment: [String: String]) async throws -> [ProbeResult] {
         let overrides = try ProbeEndpointOverrides.fromEnvironment(environment)
         let authority = try String(contentsOfFile: try #require(environment["MEDSEARCH_DEMO_CA_FILE"]), encoding: .utf8)
