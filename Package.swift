@@ -54,7 +54,7 @@ var targets: [Target] = [
     .testTarget(name: "HTTPTransportTests", dependencies: ["ChildProcess", "HTTPTransport", "HTTPTestSupport", "TLS", nioCore, nioPosix, nioHTTP1]),
     .testTarget(name: "TLSTests", dependencies: ["ChildProcess", "TLS", "HTTPTransport", nioCore, nioPosix, nioHTTP1]),
     .testTarget(name: "AWSSigningTests", dependencies: ["AWSSigning"]),
-    .testTarget(name: "AWSTests", dependencies: ["AWS", "AWSTestSupport", "AWSSigning", "HTTPTransport", nioCore, nioPosix, nioHTTP1]),
+    .testTarget(name: "AWSTests", dependencies: ["AWS", "AWSTestSupport", "AWSSigning", "HTTPTestSupport", "HTTPTransport", nioCore, nioPosix, nioHTTP1]),
     .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI", "HTTPTestSupport", "DevAPIServer", "TLS", nioCore, nioPosix, nioHTTP1]),
     .testTarget(name: "APIMachineryTests", dependencies: ["APIMachinery"]),
     .testTarget(name: "DevAPIServerTests", dependencies: ["ChildProcess", "DevAPIServer", "KubeAPI", "TLS", nioCore, nioPosix, nioHTTP1]),
@@ -62,7 +62,7 @@ var targets: [Target] = [
     .testTarget(name: "PlatformAPITests", dependencies: ["PlatformAPI", "APIMachinery", "YAML"]),
     .testTarget(name: "PlatformSpecsTests", dependencies: ["PlatformSpecs", "PlatformAPI", "YAML"]),
     .testTarget(name: "PlatformControllerTests", dependencies: ["ChildProcess", "PlatformController", "DevAPIServer", "KubeAPI", "KubeConfig", "ControllerRuntime", "PlatformAPI", "PlatformSpecs", "YAML", "DataTier", "AWS", "HTTPTransport"]),
-    .testTarget(name: "ProbesTests", dependencies: ["ChildProcess", "Probes", "TLS", nioCore, nioPosix]),
+    .testTarget(name: "ProbesTests", dependencies: ["ChildProcess", "HTTPTestSupport", "Probes", "TLS", nioCore, nioPosix]),
     .testTarget(name: "DataTierTests", dependencies: ["DataTier", "AWSTestSupport", "AWS", "AWSSigning", "PlatformAPI", "YAML", "HTTPTransport", nioCore, nioPosix, nioHTTP1]),
 ]
 

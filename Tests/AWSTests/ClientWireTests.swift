@@ -1,5 +1,6 @@
 import AWSSigning
 import AWSTestSupport
+import class HTTPTestSupport.ClosedLoopbackPort
 import Foundation
 import HTTPTransport
 import Testing
@@ -71,10 +72,9 @@ private let transport = HTTPTransport()
     }
 
     @Test func connectionRefused_isRetriedThenSurfacedAsTransportError() async throws {
-        let probe = try await LoopbackServer.start { _ in ScriptedResponse(status: 200) }
-        await probe.stop()  // nothing listens on this port now
+        let closed = try ClosedLoopbackPort()
         let aws = AWSClient(
-            region: "us-east-1", endpoints: EndpointResolver(region: "us-east-1", environment: ["AWS_ENDPOINT_URL": probe.baseURL]),
+            region: "us-east-1", endpoints: EndpointResolver(region: "us-east-1", environment: ["AWS_ENDPOINT_URL": "http://127.0.0.1:\(closed.port)"]),
             credentials: StaticCredentialsProvider(AWSCredentials(accessKeyId: "A", secretAccessKey: "S")), transport: transport,
             sleep: { _ in })
         let error = await #expect(throws: AWSError.self) { _ = try await STSClient(client: aws).getCallerIdentity() }

@@ -228,9 +228,10 @@ struct KubernetesAPIClientTests {
     }
 
     @Test func request_toClosedPort_throwsTransportFailure() async throws {
-        let server = try await LoopbackHTTPServer { _ in .hang }
-        let kubeClient = client(server)
-        try await server.stop()
+        let closed = try ClosedLoopbackPort()
+        let kubeClient = KubernetesAPIClient(
+            connection: ClusterConnection(server: "http://127.0.0.1:\(closed.port)", credentials: CredentialProvider(source: .fixed(RequestCredentials(authorizationHeader: "Bearer t0ken"))), origin: "loopback test"),
+            configuration: .init(retry: RetryPolicy()), transport: nil, sleep: { _ in })
         let error = await #expect(throws: KubeAPIError.self) { _ = try await kubeClient.get(.configMaps, namespace: "n", name: "a") }
         #expect(error?.kind == .transportFailure)
         #expect(error?.transportError?.kind == .connectionRefused)

@@ -1,4 +1,5 @@
 import Foundation
+import class HTTPTestSupport.ClosedLoopbackPort
 import NIOCore
 import Probes
 import Testing
