@@ -94,6 +94,24 @@ final class BackgroundProcess: Sendable {
     }
 }
 
+/// A server process exited before it listened; its log. Usually its port, free a moment
+/// before, was taken (another test's listener, some connection's ephemeral port) first.
+struct ExitedBeforeListening: Error { let log: String }
+
+/// Runs `start` up to three times while it throws `ExitedBeforeListening` (each attempt picks
+/// new ports); any other error ends at once.
+func startRetryingOnEarlyExit<Server>(_ name: String, _ start: () async throws -> Server) async throws -> Server {
+    var logs: [String] = []
+    for _ in 0..<3 {
+        do {
+            return try await start()
+        } catch let exited as ExitedBeforeListening {
+            logs.append(exited.log)
+        }
+    }
+    throw TestSetupError("\(name) did not start in 3 attempts: \(logs.joined(separator: " | "))")
+}
+
 /// Whether the tests run as root, in which case PostgreSQL must run as another user.
 var runningAsRoot: Bool { geteuid() == 0 }
 

@@ -46,19 +46,8 @@ final class TestPostgreSQLServer: Sendable {
     /// (another test's listener, some connection's ephemeral port); postgres then exits before
     /// it is ready, and the whole start is tried again on a new port.
     static func start() async throws -> TestPostgreSQLServer {
-        var failures: [String] = []
-        for _ in 0..<3 {
-            do {
-                return try await startOnce()
-            } catch let exited as ExitedBeforeReady {
-                failures.append(exited.log)
-            }
-        }
-        throw TestSetupError("PostgreSQL did not start in 3 attempts: \(failures.joined(separator: " | "))")
+        try await startRetryingOnEarlyExit("PostgreSQL", startOnce)
     }
-
-    /// The server process exited before it accepted connections; its log.
-    private struct ExitedBeforeReady: Error { let log: String }
 
     private static func startOnce() async throws -> TestPostgreSQLServer {
         guard let binaries = binaryDirectory else { throw TestSetupError("PostgreSQL binaries not found") }
@@ -133,7 +122,7 @@ final class TestPostgreSQLServer: Sendable {
             let ready = try? await runToCompletion(
                 binaries + "/pg_isready", ["-q", "-h", "127.0.0.1", "-p", "\(port)"], outputFile: directory.file("pg_isready.out"))
             if ready?.status == 0 { return }
-            guard process.withLock({ $0?.isRunning ?? false }) else { throw ExitedBeforeReady(log: String(log.suffix(2000))) }
+            guard process.withLock({ $0?.isRunning ?? false }) else { throw ExitedBeforeListening(log: String(log.suffix(2000))) }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw TestSetupError("PostgreSQL did not become ready: \(log.suffix(2000))")

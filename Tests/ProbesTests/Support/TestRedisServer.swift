@@ -36,23 +36,10 @@ final class TestRedisServer: Sendable {
     /// between (by another test's listener, or as some connection's ephemeral port), in which
     /// case redis exits with "Address already in use" and the start is tried again on new ports.
     static func start() async throws -> TestRedisServer {
-        var failures: [String] = []
-        for _ in 0..<3 {
-            switch try await attemptStart() {
-            case .started(let server): return server
-            case .exited(let log): failures.append(log)
-            }
-        }
-        throw TestSetupError("redis-server did not start in 3 attempts: \(failures.joined(separator: " | "))")
+        try await startRetryingOnEarlyExit("redis-server", startOnce)
     }
 
-    private enum Attempt {
-        case started(TestRedisServer)
-        /// The server exited before it listened on both ports; its log.
-        case exited(String)
-    }
-
-    private static func attemptStart() async throws -> Attempt {
+    private static func startOnce() async throws -> TestRedisServer {
         guard let executable else { throw TestSetupError("redis-server not found") }
         let directory = try TemporaryDirectory(prefix: "probes-redis")
         do {
@@ -86,10 +73,10 @@ final class TestRedisServer: Sendable {
                 let log = server.log
                 let exited = !process.isRunning
                 await server.stop()
-                if exited { return .exited(log) }
+                if exited { throw ExitedBeforeListening(log: log) }
                 throw TestSetupError("redis-server did not listen on \(plainPort) and \(tlsPort): \(log)")
             }
-            return .started(server)
+            return server
         } catch {
             directory.remove()
             throw error
